@@ -1,0 +1,87 @@
+"""Renders the GeNN code templates of ``snippets/`` for D dimensions.
+
+The templates hold the maths; this module only fills their ``$slots`` with
+the per-dimension lines, so a reader can open a snippet and see what the
+generated code computes. No pygenn import: rendering is plain text.
+"""
+from functools import lru_cache
+from importlib import resources
+from string import Template
+
+from .geometry import check_dimensions
+
+
+@lru_cache(maxsize=None)
+def load_template(name: str) -> Template:
+    """The template ``snippets/<name>.c`` as a :class:`string.Template`."""
+    text = (resources.files("ml_genn_spatial.snippets")
+            .joinpath(f"{name}.c").read_text(encoding="utf-8"))
+    return Template(text)
+
+
+def _squared_sum(prefix: str, dimensions: int) -> str:
+    return " + ".join(f"({prefix}{k} * {prefix}{k})"
+                      for k in range(dimensions))
+
+
+def _displacement_slots(dimensions: int) -> dict:
+    # dx_k = XPost_k - XPre_k: for a spatial synapse i -> j this is
+    # x_j - x_i, for its mirror j -> i it is x_i - x_j
+    return {"displacements": "\n".join(
+                f"const scalar dx{k} = XPost{k} - XPre{k};"
+                for k in range(dimensions)),
+            "squared_sum": _squared_sum("dx", dimensions)}
+
+
+def distance_delay_code(dimensions: int) -> str:
+    """Code defining ``dist`` [space units] and ``delay`` [timesteps] from
+    the synapse's ``XPre*``/``XPost*`` positions and its ``Scale``,
+    ``Offset``, ``Eps`` and ``MaxDelay`` parameters."""
+    check_dimensions(dimensions)
+    return load_template("distance_delay").substitute(
+        _displacement_slots(dimensions))
+
+
+def forward_code(dimensions: int) -> str:
+    """Presynaptic spike code of a spatial synapse."""
+    return distance_delay_code(dimensions) + load_template("forward").template
+
+
+def backward_code(dimensions: int, feedback: bool) -> str:
+    """Back-spike (EventProp adjoint) code of a spatial synapse; with
+    ``feedback`` the adjoint current is also sent to a LIF presynaptic
+    neuron."""
+    code = distance_delay_code(dimensions) + load_template("backward").template
+    if feedback:
+        code += load_template("feedback").template
+    return code
+
+
+def scatter_code(dimensions: int) -> str:
+    """Event code of the mirror synapse that scatters one component of the
+    position gradient to both of its neurons."""
+    check_dimensions(dimensions)
+    direction = f"dx{dimensions - 1}"
+    for k in reversed(range(dimensions - 1)):
+        direction = f"(ScatterDim == {k}) ? dx{k} : ({direction})"
+    return load_template("scatter").substitute(
+        _displacement_slots(dimensions), direction=direction)
+
+
+def accumulate_code(dimensions: int) -> str:
+    """Neuron code adding the scattered input to ``PositionGradient<k>``."""
+    check_dimensions(dimensions)
+    return load_template("accumulate").substitute(accumulate="\n".join(
+        f"if (ScatterDim == {k}) {{ PositionGradient{k} += "
+        f"PositionGradientIn; }}" for k in range(dimensions)))
+
+
+def project_ball_code(dimensions: int) -> str:
+    """Custom update code projecting ``X<k>`` into a ball."""
+    check_dimensions(dimensions)
+    return load_template("project_ball").substitute(
+        offsets="\n".join(f"const scalar c{k} = X{k} - Centre{k};"
+                          for k in range(dimensions)),
+        squared_sum=_squared_sum("c", dimensions),
+        shrink="\n".join(f"    X{k} = Centre{k} + (c{k} * shrink);"
+                         for k in range(dimensions)))

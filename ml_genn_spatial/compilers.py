@@ -1,0 +1,522 @@
+"""mlGeNN compilers for networks with spatial connections.
+
+:class:`SpatialEventPropCompiler` extends mlGeNN's EventProp with exact
+gradients with respect to neuron positions, computed on the device:
+
+1. Forward and backward passes of a spatial synapse compute its delay from
+   the two neurons' positions (``snippets/distance_delay.c``); the back-spike
+   code accumulates the per-synapse delay gradient ``PositionDelayGradient``
+   exactly as mlGeNN's ``DelayGradient`` (``snippets/backward.c``).
+2. At the end of each batch that gradient is summed over the batch
+   (``PositionReduce``) and transposed (GeNN's DENSE transpose custom
+   update, ``PositionTranspose``) into a *mirror* synapse group running from
+   the target population back to the source.
+3. In the first D timesteps of the next batch the mirror group emits one
+   event per neuron and timestep; its event code (``snippets/scatter.c``)
+   turns the delay gradient into one component of the position gradient and
+   adds it to both neurons through ``addToPre``/``addToPost`` into the
+   additional input variable ``PositionGradientIn`` -- GeNN's own
+   accumulation, atomic on GPUs. This is the postsynaptic reduction GeNN has
+   no primitive for; no per-synapse array is copied to the host.
+4. Neurons add that input to ``PositionGradient<k>``
+   (``snippets/accumulate.c``); at the end of that batch an optimiser
+   (``PositionLearn``) updates the positions ``X<k>``, which are projected
+   into the space's bounds and copied into the synapse groups.
+
+Position updates therefore follow the weight updates one batch later, as
+mlGeNN's backward pass itself follows the forward pass by one trial.
+"""
+import numpy as np
+
+from copy import deepcopy
+
+from pygenn import (CustomUpdateVarAccess, VarAccess, VarAccessMode,
+                    create_var_ref, create_wu_post_var_ref,
+                    create_wu_pre_var_ref, create_wu_var_ref,
+                    init_postsynaptic, init_weight_update,
+                    create_weight_update_model)
+from ml_genn.callbacks import Callback
+from ml_genn.compilers import EventPropCompiler, InferenceCompiler
+from ml_genn.compilers.compiler import create_reset_custom_update
+from ml_genn.neurons import LeakyIntegrateFire
+from ml_genn.optimisers import Optimiser, default_optimisers
+from ml_genn.synapses import Exponential
+from ml_genn.utils.model import CustomUpdateModel, WeightUpdateModel
+from ml_genn.utils.module import get_object
+
+from . import codegen
+from .connectivity import is_spatial
+from .placement import get_positions, get_space, is_placed
+
+_BATCH_REDUCE_MODEL = {
+    "vars": [("ReducedGradient", "scalar",
+              CustomUpdateVarAccess.REDUCE_BATCH_SUM)],
+    "var_refs": [("Gradient", "scalar")],
+    "update_code": """
+    ReducedGradient = Gradient;
+    Gradient = 0;
+    """}
+
+
+def spatial_connections(network) -> list:
+    """The spatial connections of ``network``, checked: both ends placed in
+    one space."""
+    conns = [c for c in network.connections if is_spatial(c)]
+    for c in conns:
+        source, target = c.source(), c.target()
+        for pop in (source, target):
+            if not is_placed(pop):
+                raise ValueError(
+                    f"Spatial connection {c.name} joins population "
+                    f"{pop.name}, which is not placed in a space: call "
+                    f"ml_genn_spatial.place({pop.name}, space) first")
+        if get_space(source) is not get_space(target):
+            raise ValueError(
+                f"Spatial connection {c.name} joins populations "
+                f"{source.name} and {target.name} placed in different "
+                f"spaces: place both in the same Space")
+    return conns
+
+
+def check_backend_batch(genn_model, batch_size: int):
+    """Raise early when a batch size the backend cannot run is asked for."""
+    if batch_size > 1 and "cpu" in genn_model.backend_name.lower():
+        raise ValueError(f"GeNN's {genn_model.backend_name} backend runs "
+                         f"batch size 1 only (asked for {batch_size}): use "
+                         f"batch_size=1, or the CUDA backend on a machine "
+                         f"with an NVIDIA GPU")
+
+
+def _spatial_params(conn):
+    """GeNN parameters of a spatial synapse group."""
+    space = get_space(conn.source())
+    connectivity = conn.connectivity
+    return {"Scale": connectivity.resolve_scale(space),
+            "Offset": connectivity.offset, "Eps": space.eps,
+            "MaxDelay": connectivity.max_delay_steps}
+
+
+_SPATIAL_PARAM_TYPES = [("Scale", "scalar"), ("Offset", "scalar"),
+                        ("Eps", "scalar"), ("MaxDelay", "int")]
+
+
+def _position_var_vals(positions: np.ndarray, prefix: str) -> dict:
+    return {f"{prefix}{k}": positions[:, k] for k in range(positions.shape[1])}
+
+
+def _position_vars(dimensions: int, prefix: str) -> list:
+    return [(f"{prefix}{k}", "scalar", VarAccess.READ_ONLY)
+            for k in range(dimensions)]
+
+
+def _apply_spatial_delay(genn_pop, conn):
+    genn_pop.max_dendritic_delay_timesteps = (
+        conn.connectivity.max_delay_steps + 1)
+
+
+class SpatialInferenceCompiler(InferenceCompiler):
+    """mlGeNN's :class:`ml_genn.compilers.InferenceCompiler` for networks
+    with spatial connections: every spatial delay is computed from the
+    positions of the placed populations, as in training.
+
+    Takes the arguments of :class:`ml_genn.compilers.InferenceCompiler`;
+    pass the same ``dt`` [ms] as in training.
+    """
+
+    def pre_compile(self, network, genn_model, **kwargs):
+        check_backend_batch(genn_model, self.batch_size)
+        self._spatial_conns = set(spatial_connections(network))
+        return super().pre_compile(network, genn_model, **kwargs)
+
+    def build_weight_update_model(self, conn, connect_snippet,
+                                  compile_state):
+        if conn not in self._spatial_conns:
+            return super().build_weight_update_model(
+                conn, connect_snippet, compile_state)
+        dimensions = get_space(conn.source()).dimensions
+        model = {"params": list(_SPATIAL_PARAM_TYPES),
+                 "vars": [("g", "scalar", VarAccess.READ_ONLY)],
+                 "pre_vars": _position_vars(dimensions, "XPre"),
+                 "post_vars": _position_vars(dimensions, "XPost"),
+                 "pre_spike_syn_code": codegen.forward_code(dimensions)}
+        return WeightUpdateModel(
+            model, _spatial_params(conn), {"g": connect_snippet.weight},
+            _position_var_vals(get_positions(conn.source()), "XPre"),
+            _position_var_vals(get_positions(conn.target()), "XPost"))
+
+    def apply_delay(self, genn_pop, conn, delay, compile_state):
+        if conn in self._spatial_conns:
+            _apply_spatial_delay(genn_pop, conn)
+        else:
+            super().apply_delay(genn_pop, conn, delay, compile_state)
+
+
+class SpatialEventPropCompiler(EventPropCompiler):
+    """mlGeNN's :class:`ml_genn.compilers.EventPropCompiler` extended with
+    learnable neuron positions.
+
+    Every population at either end of a spatial connection gets GeNN
+    variables ``X<k>`` (its positions, checkpointed like weights) and
+    ``PositionGradient<k>``; spatial synapses compute their delays from the
+    positions, and the position gradients are reduced on the device (see
+    the module documentation for the mechanism).
+
+    Args:
+        position_optimiser: optimiser of the positions (an
+                            :class:`ml_genn.optimisers.Optimiser` or its
+                            name); by default the weight optimiser's type
+                            with mlGeNN's defaults
+        kwargs:             the arguments of
+                            :class:`ml_genn.compilers.EventPropCompiler`
+                            (``example_timesteps``, ``losses``,
+                            ``optimiser``, ``dt`` [ms], ``batch_size``...)
+    """
+
+    def __init__(self, *args, position_optimiser="adam", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._position_optimiser = get_object(
+            position_optimiser, Optimiser, "Optimiser", default_optimisers)
+
+    def pre_compile(self, network, genn_model, **kwargs):
+        check_backend_batch(genn_model, self.batch_size)
+        conns = spatial_connections(network)
+        self._spatial_conns = set(conns)
+        self._spatial_pops = {p for c in conns
+                              for p in (c.source(), c.target())}
+        dimensions = max((get_space(p).dimensions
+                          for p in self._spatial_pops), default=0)
+        if conns and self.example_timesteps < dimensions + 2:
+            raise ValueError(f"example_timesteps={self.example_timesteps} "
+                             f"is too short: the position gradients of a "
+                             f"{dimensions}-D space are scattered in the "
+                             f"first {dimensions + 1} timesteps of a batch")
+        for c in conns:
+            if not isinstance(c.synapse, Exponential):
+                raise NotImplementedError(
+                    f"Spatial connection {c.name}: EventProp needs "
+                    f"Exponential synapses")
+        return super().pre_compile(network, genn_model, **kwargs)
+
+    def build_neuron_model(self, pop, model, compile_state):
+        model = super().build_neuron_model(pop, model, compile_state)
+        if pop not in self._spatial_pops:
+            return model
+        space = get_space(pop)
+        positions = get_positions(pop)
+        for k in range(space.dimensions):
+            model.add_var(f"X{k}", "scalar", positions[:, k],
+                          VarAccess.READ_ONLY)
+            model.add_var(f"PositionGradient{k}", "scalar", 0.0)
+            if pop.neuron.learn_positions:
+                compile_state.checkpoint_population_vars.append(
+                    (pop, f"X{k}"))
+        model.add_param("ScatterDim", "int", -1)
+        model.set_param_dynamic("ScatterDim")
+        model.add_additional_input_var("PositionGradientIn", "scalar", 0.0)
+        model.append_sim_code(codegen.accumulate_code(space.dimensions))
+        return model
+
+    def build_weight_update_model(self, conn, connect_snippet,
+                                  compile_state):
+        if conn not in self._spatial_conns:
+            return super().build_weight_update_model(
+                conn, connect_snippet, compile_state)
+        if not connect_snippet.trainable:
+            raise NotImplementedError(f"Spatial connection {conn.name} "
+                                      f"must have trainable weights")
+        dimensions = get_space(conn.source()).dimensions
+        feedback = isinstance(conn.source().neuron, LeakyIntegrateFire)
+        model = {
+            "params": [("TauSyn", "scalar")] + _SPATIAL_PARAM_TYPES,
+            "vars": [("g", "scalar", VarAccess.READ_ONLY),
+                     ("Gradient", "scalar"),
+                     ("PositionDelayGradient", "scalar"),
+                     ("ReducedPositionDelayGradient", "scalar",
+                      VarAccess.READ_ONLY)],
+            "pre_vars": _position_vars(dimensions, "XPre"),
+            "post_vars": _position_vars(dimensions, "XPost"),
+            "pre_neuron_var_refs": [("BackSpike_pre", "uint8_t")],
+            "post_neuron_var_refs": [("LambdaI_post", "scalar"),
+                                     ("LambdaV_post", "scalar")],
+            "pre_spike_syn_code": codegen.forward_code(dimensions),
+            "pre_event_threshold_condition_code": "BackSpike_pre",
+            "pre_event_syn_code": codegen.backward_code(dimensions,
+                                                        feedback)}
+        wum = WeightUpdateModel(
+            model, {"TauSyn": conn.synapse.tau, **_spatial_params(conn)},
+            {"g": connect_snippet.weight, "Gradient": 0.0,
+             "PositionDelayGradient": 0.0,
+             "ReducedPositionDelayGradient": 0.0},
+            _position_var_vals(get_positions(conn.source()), "XPre"),
+            _position_var_vals(get_positions(conn.target()), "XPost"),
+            pre_neuron_var_refs={"BackSpike_pre": "BackSpike"},
+            post_neuron_var_refs={"LambdaI_post": "LambdaI",
+                                  "LambdaV_post": "LambdaV"})
+        compile_state.add_optimiser_connection(conn, True, False)
+        compile_state.checkpoint_connection_vars.append((conn, "g"))
+        if feedback:
+            compile_state.feedback_connections.append(conn)
+        return wum
+
+    def apply_delay(self, genn_pop, conn, delay, compile_state):
+        if conn in self._spatial_conns:
+            _apply_spatial_delay(genn_pop, conn)
+        else:
+            super().apply_delay(genn_pop, conn, delay, compile_state)
+
+    def create_compiled_network(self, genn_model, neuron_populations,
+                                connection_populations, compile_state):
+        compiled = super().create_compiled_network(
+            genn_model, neuron_populations, connection_populations,
+            compile_state)
+        if not self._spatial_conns:
+            return compiled
+
+        mirrors = {}
+        for i, conn in enumerate(sorted(self._spatial_conns,
+                                        key=lambda c: c.name)):
+            mirrors[conn] = self._add_mirror(
+                genn_model, conn, connection_populations[conn], i,
+                neuron_populations)
+
+        position_cus = []
+        for i, pop in enumerate(sorted(self._spatial_pops,
+                                       key=lambda p: p.name)):
+            genn_pop = neuron_populations[pop]
+            dimensions = get_space(pop).dimensions
+            self.add_custom_update(
+                genn_model,
+                create_reset_custom_update(
+                    [(f"PositionGradient{k}", "scalar", 0.0)
+                     for k in range(dimensions)],
+                    lambda name: create_var_ref(genn_pop, name)),
+                "PositionZero", f"CUPositionZeroPop{i}")
+            if pop.neuron.learn_positions:
+                position_cus.extend(self._add_position_learning(
+                    genn_model, pop, genn_pop, i))
+
+        self._add_position_sync(genn_model, neuron_populations,
+                                connection_populations, mirrors)
+
+        if position_cus:
+            compiled.optimisers.append((self._position_optimiser,
+                                        position_cus))
+        compiled.base_train_callbacks.append(PositionScatter(
+            list(mirrors.values()),
+            [neuron_populations[p] for p in self._spatial_pops],
+            max(get_space(p).dimensions for p in self._spatial_pops),
+            has_learnable=bool(position_cus),
+            batch_reduce=self.batch_size > 1,
+            project=any(get_space(p).radius is not None
+                        and p.neuron.learn_positions
+                        for p in self._spatial_pops)))
+        return compiled
+
+    def _add_mirror(self, genn_model, conn, genn_syn, index,
+                    neuron_populations):
+        """Mirror synapse group target -> source that scatters the position
+        gradient, fed by a batch reduction and a transpose of the spatial
+        synapse group's delay gradient."""
+        dimensions = get_space(conn.source()).dimensions
+        params = _spatial_params(conn)
+        mirror_model = create_weight_update_model(
+            f"SpatialMirror{dimensions}D",
+            params=(_SPATIAL_PARAM_TYPES + [("ScatterDim", "int"),
+                                            ("EmitScatter", "int")]),
+            vars=[("V", "scalar", VarAccess.READ_ONLY)],
+            pre_vars=_position_vars(dimensions, "XPre"),
+            post_vars=_position_vars(dimensions, "XPost"),
+            pre_event_threshold_condition_code="EmitScatter",
+            pre_event_syn_code=codegen.scatter_code(dimensions))
+        mirror = genn_model.add_synapse_population(
+            f"{conn.name}_PositionMirror", "DENSE",
+            neuron_populations[conn.target()],
+            neuron_populations[conn.source()],
+            init_weight_update(
+                mirror_model, {**params, "ScatterDim": -1, "EmitScatter": 0},
+                {"V": 0.0},
+                _position_var_vals(get_positions(conn.target()), "XPre"),
+                _position_var_vals(get_positions(conn.source()), "XPost")),
+            init_postsynaptic("DeltaCurr"))
+        mirror.set_wu_param_dynamic("ScatterDim")
+        mirror.set_wu_param_dynamic("EmitScatter")
+        mirror.pre_target_var = "PositionGradientIn"
+        mirror.post_target_var = "PositionGradientIn"
+
+        # Batch sum of the delay gradient (a plain copy at batch size 1)
+        reduce_model = {
+            "var_refs": [("Gradient", "scalar"),
+                         ("Reduced", "scalar",
+                          VarAccessMode.REDUCE_SUM if self.batch_size > 1
+                          else VarAccessMode.READ_WRITE)],
+            "update_code": """
+            Reduced = Gradient;
+            Gradient = 0;
+            """}
+        self.add_custom_update(
+            genn_model,
+            CustomUpdateModel(
+                reduce_model, {}, {},
+                {"Gradient": create_wu_var_ref(genn_syn,
+                                               "PositionDelayGradient"),
+                 "Reduced": create_wu_var_ref(
+                     genn_syn, "ReducedPositionDelayGradient")}),
+            "PositionReduce", f"CUPositionReduce{index}")
+        genn_model.add_custom_update(
+            f"CUPositionTranspose{index}", "PositionTranspose", "Transpose",
+            {}, {}, {"variable": create_wu_var_ref(
+                genn_syn, "ReducedPositionDelayGradient", mirror, "V")})
+        self.add_custom_update(
+            genn_model,
+            create_reset_custom_update(
+                [("PositionDelayGradient", "scalar", 0.0)],
+                lambda name: create_wu_var_ref(genn_syn, name)),
+            "PositionZero", f"CUPositionZeroConn{index}")
+        self.add_custom_update(
+            genn_model,
+            create_reset_custom_update(
+                [("V", "scalar", 0.0)],
+                lambda name: create_wu_var_ref(mirror, name)),
+            "PositionZero", f"CUPositionZeroMirror{index}")
+        return mirror
+
+    def _add_position_learning(self, genn_model, pop, genn_pop, index):
+        """Optimiser custom updates of the positions of ``pop``, followed by
+        the projection into the space's bounds."""
+        space = get_space(pop)
+        cus = []
+        low = high = None
+        if space.bounds is not None:
+            low, high = (np.broadcast_to(np.asarray(b, dtype=float),
+                                         (space.dimensions,))
+                         for b in space.bounds)
+        for k in range(space.dimensions):
+            gradient_ref = create_var_ref(genn_pop, f"PositionGradient{k}")
+            var_ref = create_var_ref(genn_pop, f"X{k}")
+            clamp = (None if low is None
+                     else (float(low[k]), float(high[k])))
+            if self.batch_size > 1:
+                reduction = self.add_custom_update(
+                    genn_model,
+                    CustomUpdateModel(deepcopy(_BATCH_REDUCE_MODEL), {},
+                                      {"ReducedGradient": 0.0},
+                                      {"Gradient": gradient_ref}),
+                    "PositionBatchReduce",
+                    f"CUPositionBatchReduce{index}_{k}")
+                optimiser_model = self._position_optimiser.get_model(
+                    create_var_ref(reduction, "ReducedGradient"), var_ref,
+                    False, clamp)
+            else:
+                optimiser_model = self._position_optimiser.get_model(
+                    gradient_ref, var_ref, True, clamp)
+            cus.append(self.add_custom_update(
+                genn_model, optimiser_model, "PositionLearn",
+                f"CUPositionLearn{index}_{k}"))
+
+        if space.radius is not None:
+            centre = np.broadcast_to(
+                np.asarray(0.0 if space.centre is None else space.centre,
+                           dtype=float), (space.dimensions,))
+            project_model = {
+                "params": ([("Radius", "scalar")]
+                           + [(f"Centre{k}", "scalar")
+                              for k in range(space.dimensions)]),
+                "var_refs": [(f"X{k}", "scalar")
+                             for k in range(space.dimensions)],
+                "update_code": codegen.project_ball_code(space.dimensions)}
+            self.add_custom_update(
+                genn_model,
+                CustomUpdateModel(
+                    project_model,
+                    {"Radius": float(space.radius),
+                     **{f"Centre{k}": float(centre[k])
+                        for k in range(space.dimensions)}},
+                    {},
+                    {f"X{k}": create_var_ref(genn_pop, f"X{k}")
+                     for k in range(space.dimensions)}),
+                "PositionProject", f"CUPositionProject{index}")
+        return cus
+
+    def _add_position_sync(self, genn_model, neuron_populations,
+                           connection_populations, mirrors):
+        """Custom updates copying the positions ``X<k>`` of each population
+        into the position variables of the synapse groups that use them."""
+        targets = []
+        for conn, mirror in mirrors.items():
+            syn = connection_populations[conn]
+            targets += [(conn.source(), syn, "XPre", create_wu_pre_var_ref),
+                        (conn.target(), syn, "XPost", create_wu_post_var_ref),
+                        (conn.target(), mirror, "XPre",
+                         create_wu_pre_var_ref),
+                        (conn.source(), mirror, "XPost",
+                         create_wu_post_var_ref)]
+        for i, (pop, syn, prefix, create_ref) in enumerate(targets):
+            if not pop.neuron.learn_positions:
+                continue
+            dimensions = get_space(pop).dimensions
+            genn_pop = neuron_populations[pop]
+            sync_model = {
+                "var_refs": ([(f"X{k}", "scalar", VarAccessMode.READ_ONLY)
+                              for k in range(dimensions)]
+                             + [(f"Y{k}", "scalar")
+                                for k in range(dimensions)]),
+                "update_code": "\n".join(f"Y{k} = X{k};"
+                                         for k in range(dimensions))}
+            refs = {f"X{k}": create_var_ref(genn_pop, f"X{k}")
+                    for k in range(dimensions)}
+            refs.update({f"Y{k}": create_ref(syn, f"{prefix}{k}")
+                         for k in range(dimensions)})
+            self.add_custom_update(
+                genn_model, CustomUpdateModel(sync_model, {}, {}, refs),
+                "PositionSync", f"CUPositionSync{i}")
+
+
+class PositionScatter(Callback):
+    """Drives the position-gradient pipeline of
+    :class:`SpatialEventPropCompiler` during training.
+
+    At the end of batch 0 of an epoch the pipeline is zeroed (the backward
+    pass then holds the previous epoch's last trial, as for mlGeNN's
+    weight gradients). At the end of every later batch the position
+    optimiser runs (from batch 2, once a scattered gradient exists), then
+    the delay gradient is batch-reduced and transposed into the mirrors. In
+    timesteps 0 ... D-1 of the following batch the mirrors emit events whose
+    code, in timesteps 1 ... D, scatters component 0 ... D-1.
+    """
+
+    def __init__(self, mirrors, neuron_pops, dimensions: int,
+                 has_learnable: bool, batch_reduce: bool, project: bool):
+        self._mirrors = mirrors
+        self._neuron_pops = neuron_pops
+        self._dimensions = dimensions
+        self._has_learnable = has_learnable
+        self._batch_reduce = batch_reduce
+        self._project = project
+
+    def set_params(self, compiled_network, **kwargs):
+        self._genn_model = compiled_network.genn_model
+
+    def on_timestep_begin(self, timestep: int):
+        if timestep > self._dimensions + 1:
+            return
+        emit = int(timestep < self._dimensions)
+        component = timestep - 1 if 1 <= timestep <= self._dimensions else -1
+        for mirror in self._mirrors:
+            mirror.set_dynamic_param_value("EmitScatter", emit)
+            mirror.set_dynamic_param_value("ScatterDim", component)
+        for pop in self._neuron_pops:
+            pop.set_dynamic_param_value("ScatterDim", component)
+
+    def on_batch_end(self, batch: int, metrics):
+        if batch == 0:
+            self._genn_model.custom_update("PositionZero")
+            return
+        if batch >= 2 and self._has_learnable:
+            if self._batch_reduce:
+                self._genn_model.custom_update("PositionBatchReduce")
+            self._genn_model.custom_update("PositionLearn")
+            if self._project:
+                self._genn_model.custom_update("PositionProject")
+            self._genn_model.custom_update("PositionSync")
+        self._genn_model.custom_update("PositionReduce")
+        self._genn_model.custom_update("PositionTranspose")

@@ -1,0 +1,2 @@
+// Forward pass: the spike arrives after the distance-derived delay
+addToPostDelay(g, delay);
