@@ -1,0 +1,189 @@
+"""GeNN (CPU backend, batch 1) tests of spatial connections.
+
+Each test builds the smallest network that shows one behaviour and checks it
+against an independent computation: mlGeNN's own per-synapse delay learning
+(``EventPropCompiler(delay_learn_conns=...)``) with delays set from the same
+distances by NumPy, pushed through the chain rule of
+:mod:`ml_genn_spatial.gradients`.
+"""
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.genn
+
+pygenn = pytest.importorskip("pygenn")
+pytest.importorskip("ml_genn")
+
+from ml_genn import Connection, Network, Population  # noqa: E402
+from ml_genn.callbacks import VarRecorder  # noqa: E402
+from ml_genn.compilers import EventPropCompiler, InferenceCompiler  # noqa: E402
+from ml_genn.connectivity import Dense  # noqa: E402
+from ml_genn.losses import SparseCategoricalCrossentropy  # noqa: E402
+from ml_genn.neurons import LeakyIntegrate, SpikeInput  # noqa: E402
+from ml_genn.synapses import Exponential  # noqa: E402
+from ml_genn.utils.data import preprocess_spikes  # noqa: E402
+
+from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,  # noqa: E402
+                             SpatialInferenceCompiler, place)
+from ml_genn_spatial.geometry import delay_steps, distance  # noqa: E402
+from ml_genn_spatial.gradients import position_gradients  # noqa: E402
+
+from genn_networks import (Capture, FrozenOptimiser, build_network,  # noqa: E402
+                           random_inputs)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    # GeNN generates code into the working directory
+    monkeypatch.chdir(tmp_path)
+
+
+def test_spike_arrival_time_is_spike_time_plus_distance_delay():
+    """One input neuron spikes; each postsynaptic leaky integrator's voltage
+    leaves zero exactly when mlGeNN's Dense(delay=d) delivers the same
+    spike, with d computed by NumPy from the positions."""
+    dimensions, num_post, max_delay, scale = 3, 6, 20, 7.0
+    rng = np.random.default_rng(3)
+    pre_positions = rng.uniform(-1, 1, (1, dimensions))
+    post_positions = rng.uniform(-1, 1, (num_post, dimensions))
+    delays = delay_steps(distance(pre_positions, post_positions), scale,
+                         0.0, max_delay)
+    assert len(np.unique(delays)) > 2, "test needs distinct delays"
+    spike_step = 4
+    timesteps = spike_step + max_delay + 6
+
+    def onset_steps(spatial):
+        network = Network()
+        with network:
+            inp = Population(SpikeInput(max_spikes=10), 1)
+            out = Population(LeakyIntegrate(tau_mem=10.0, readout="var"),
+                             num_post, record_spikes=False)
+            if spatial:
+                space = Space(dimensions)
+                place(inp, space, pre_positions)
+                place(out, space, post_positions)
+                Connection(inp, out, SpatialDense(1.0, max_delay,
+                                                  scale=scale),
+                           Exponential(2.0))
+            else:
+                Connection(inp, out, Dense(1.0, delays.astype(float)),
+                           Exponential(2.0), max_delay_steps=max_delay)
+        compiler = (SpatialInferenceCompiler if spatial
+                    else InferenceCompiler)(evaluate_timesteps=timesteps,
+                                            dt=1.0, batch_size=1)
+        compiled = compiler.compile(network, name=f"arrival{int(spatial)}")
+        with compiled:
+            recorder = VarRecorder(out, "v", key="v")
+            spikes = preprocess_spikes(np.array([spike_step * 1.0]),
+                                       np.array([0]), 1)
+            _, data = compiled.evaluate({inp: [spikes]},
+                                        {out: np.zeros((1, timesteps, num_post))},
+                                        callbacks=[recorder])
+        v = np.asarray(data["v"][0])
+        return np.argmax(np.abs(v) > 0.0, axis=0)
+
+    spatial_onset = onset_steps(True)
+    dense_onset = onset_steps(False)
+    np.testing.assert_array_equal(spatial_onset, dense_onset)
+    # and the arrival follows the delay one for one
+    np.testing.assert_array_equal(spatial_onset - delays[0],
+                                  np.full(num_post, spatial_onset[0]
+                                          - delays[0, 0]))
+
+
+def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
+               inputs, labels, max_delay, scale, timesteps):
+    network, inp, hid, out, conns = build_network(
+        inputs[0].end_spikes.shape[0], positions["hid"].shape[0],
+        weights["hid_out"].shape[1], positions, weights, spatial, recurrent,
+        max_delay, scale, dimensions, delays)
+    kwargs = dict(example_timesteps=timesteps,
+                  losses=SparseCategoricalCrossentropy(),
+                  optimiser=FrozenOptimiser(), dt=1.0, batch_size=1)
+    if spatial:
+        compiler = SpatialEventPropCompiler(
+            position_optimiser=FrozenOptimiser(), **kwargs)
+    else:
+        compiler = EventPropCompiler(
+            delay_learn_conns=[c for k, c in conns.items() if k != "hid_out"],
+            delay_optimiser=FrozenOptimiser(), **kwargs)
+    name = f"grad{int(spatial)}{dimensions}{int(recurrent)}"
+    compiled = compiler.compile(network, name=name)
+    with compiled:
+        targets = {}
+        for key, conn in conns.items():
+            genn_conn = compiled.connection_populations[conn]
+            targets[f"{key}_weight"] = (genn_conn, "Gradient")
+            if key != "hid_out":
+                targets[f"{key}_delay"] = (
+                    genn_conn, "ReducedPositionDelayGradient" if spatial
+                    else "DelayGradient")
+        # The backward pass of trial 0 runs during batch 1
+        callbacks = [Capture(targets, batch=1)]
+        if spatial:
+            # ... and its position gradient is scattered in batch 2
+            callbacks.append(Capture(
+                {f"{name}_{k}": (compiled.neuron_populations[pop],
+                                 f"PositionGradient{k}")
+                 for name, pop in (("inp", inp), ("hid", hid))
+                 for k in range(dimensions)},
+                batch=2, timestep=dimensions + 1))
+        compiled.train({inp: inputs}, {out: labels}, num_epochs=1,
+                       shuffle=False, callbacks=callbacks)
+    values = callbacks[0].values
+    if spatial:
+        values.update({
+            f"{name}_position": np.stack(
+                [callbacks[1].values[f"{name}_{k}"]
+                 for k in range(dimensions)], axis=1)
+            for name in ("inp", "hid")})
+    return values
+
+
+@pytest.mark.parametrize("dimensions, recurrent",
+                         [(1, False), (2, True), (3, True)])
+def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
+        dimensions, recurrent):
+    num_inputs, num_hidden, num_outputs = 5, 8, 3
+    timesteps, max_delay, scale = 80, 12, 4.0
+    rng = np.random.default_rng(10 + dimensions)
+    positions = {"inp": rng.uniform(-1, 1, (num_inputs, dimensions)),
+                 "hid": rng.uniform(-1, 1, (num_hidden, dimensions))}
+    weights = {"inp_hid": rng.normal(1.0, 0.5, (num_inputs, num_hidden)),
+               "hid_hid": rng.normal(0.0, 0.3, (num_hidden, num_hidden)),
+               "hid_out": rng.normal(0.5, 0.5, (num_hidden, num_outputs))}
+    delays = {key: delay_steps(distance(positions[a], positions[b]), scale,
+                               0.0, max_delay).astype(float)
+              for key, a, b in (("inp_hid", "inp", "hid"),
+                                ("hid_hid", "hid", "hid"))}
+    inputs = random_inputs(3, num_inputs, timesteps, 1.0, 0.1, rng)
+    labels = np.array([0, 1, 2])
+    args = (dimensions, recurrent, positions, weights, delays, inputs,
+            labels, max_delay, scale, timesteps)
+    reference = _gradients(False, *args)
+    spatial = _gradients(True, *args)
+
+    # The synapse-level gradients are mlGeNN's own, number for number
+    for key, value in reference.items():
+        assert np.abs(value).max() > 0.0, f"{key}: no gradient reached it"
+        np.testing.assert_allclose(spatial[key].reshape(value.shape), value,
+                                   rtol=1e-5, atol=1e-7 * np.abs(value).max())
+
+    # Device-side position gradients equal the chain rule of mlGeNN's
+    # per-synapse DelayGradient, summed over every connection of a neuron
+    inp_pre, hid_post = position_gradients(
+        reference["inp_hid_delay"].reshape(num_inputs, num_hidden),
+        positions["inp"], positions["hid"], scale,
+        max_delay_steps=max_delay)
+    expected_hid = hid_post
+    if recurrent:
+        rec_pre, rec_post = position_gradients(
+            reference["hid_hid_delay"].reshape(num_hidden, num_hidden),
+            positions["hid"], positions["hid"], scale,
+            max_delay_steps=max_delay)
+        expected_hid = expected_hid + rec_pre + rec_post
+    for got, expected in ((spatial["inp_position"], inp_pre),
+                          (spatial["hid_position"], expected_hid)):
+        assert np.abs(expected).max() > 0.0
+        np.testing.assert_allclose(got, expected, rtol=1e-4,
+                                   atol=1e-5 * np.abs(expected).max())

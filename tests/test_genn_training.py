@@ -1,0 +1,181 @@
+"""GeNN (CPU backend, batch 1): training moves positions and lowers the
+loss; checkpoints round-trip; user errors are raised early."""
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.genn
+
+pytest.importorskip("pygenn")
+pytest.importorskip("ml_genn")
+
+from ml_genn import Connection, Network, Population  # noqa: E402
+from ml_genn.callbacks import Callback  # noqa: E402
+from ml_genn.compilers.event_prop_compiler import default_params  # noqa: E402
+from ml_genn.connectivity import Dense  # noqa: E402
+from ml_genn.losses import SparseCategoricalCrossentropy  # noqa: E402
+from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput  # noqa: E402
+from ml_genn.optimisers import Adam  # noqa: E402
+from ml_genn.serialisers import Numpy  # noqa: E402
+from ml_genn.synapses import Exponential  # noqa: E402
+from ml_genn.utils.data import preprocess_spikes  # noqa: E402
+
+from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,  # noqa: E402
+                             SpatialInferenceCompiler, get_positions, place)
+
+NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS = 6, 16, 3, 60
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def _task(seed=0, repeats=4):
+    """Three classes, each a fixed spike pattern of the inputs."""
+    rng = np.random.default_rng(seed)
+    patterns = [rng.integers(1, TIMESTEPS // 2, NUM_INPUTS)
+                for _ in range(NUM_CLASSES)]
+    spikes = [preprocess_spikes(p.astype(float), np.arange(NUM_INPUTS),
+                                NUM_INPUTS) for p in patterns]
+    return spikes * repeats, np.tile(np.arange(NUM_CLASSES), repeats)
+
+
+def _network(seed=1, space=None):
+    rng = np.random.default_rng(seed)
+    network = Network(default_params)
+    with network:
+        # Checkpoints are keyed by name, so a fresh network must reuse them
+        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0,
+                                            tau_refrac=None), NUM_HIDDEN,
+                         name="hid")
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"),
+                         NUM_CLASSES, name="out")
+        space = Space(2, bounds=(-1.0, 1.0), rng=seed) if space is None else space
+        place(inp, space)
+        place(hid, space)
+        Connection(inp, hid, SpatialDense(
+            rng.normal(1.5, 0.5, (NUM_INPUTS, NUM_HIDDEN)), 15),
+            Exponential(5.0), name="inp_hid")
+        Connection(hid, hid, SpatialDense(
+            rng.normal(0.0, 0.2, (NUM_HIDDEN, NUM_HIDDEN)), 15),
+            Exponential(5.0), name="hid_hid")
+        Connection(hid, out, Dense(
+            rng.normal(0.3, 0.3, (NUM_HIDDEN, NUM_CLASSES))),
+            Exponential(5.0), name="hid_out")
+    return network, inp, hid, out
+
+
+class LossRecorder(Callback):
+    """Softmax cross-entropy of the summed-voltage readout, per trial."""
+
+    def __init__(self, out, labels):
+        self.out, self.labels, self.losses = out, labels, []
+        self._batch = 0
+
+    def set_params(self, compiled_network, **kwargs):
+        self.compiled = compiled_network
+
+    def on_batch_end(self, batch, metrics):
+        readout = self.compiled.get_readout([self.out])[0][0]
+        logits = readout - readout.max()
+        label = self.labels[len(self.losses) % len(self.labels)]
+        self.losses.append(np.log(np.exp(logits).sum()) - logits[label])
+
+
+def _compiler(**kwargs):
+    return SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
+        batch_size=1, **kwargs)
+
+
+def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
+        tmp_path):
+    x, y = _task()
+    network, inp, hid, out = _network()
+    initial = {p: get_positions(p) for p in (inp, hid)}
+    compiled = _compiler().compile(network, name="train")
+    serialiser = Numpy(str(tmp_path / "checkpoints"))
+    epochs = 15
+    with compiled:
+        recorder = LossRecorder(out, y)
+        compiled.train({inp: x}, {out: y}, num_epochs=epochs, shuffle=False,
+                       callbacks=[recorder])
+        compiled.save(("final",), serialiser)
+        trained = {p: np.stack(
+            [np.array(compiled.neuron_populations[p].vars[f"X{k}"].values)
+             for k in range(2)], axis=1) for p in (inp, hid)}
+
+    losses = np.array(recorder.losses).reshape(epochs, -1).mean(axis=1)
+    assert losses[-3:].mean() < 0.7 * losses[:3].mean(), losses
+    for pop in (inp, hid):
+        moved = np.abs(trained[pop] - initial[pop]).max()
+        assert moved > 1e-3, f"positions of {pop.name} did not move"
+        assert np.all(np.abs(trained[pop]) <= 1.0 + 1e-6), "left the box"
+
+    # mlGeNN's loading path restores the positions into a fresh network...
+    fresh, f_inp, f_hid, f_out = _network(seed=99)
+    fresh.load(("final",), serialiser)
+    for pop, pop_fresh in ((inp, f_inp), (hid, f_hid)):
+        np.testing.assert_array_equal(get_positions(pop_fresh),
+                                      trained[pop].astype(np.float64))
+
+    # ... and inference on the loaded network equals inference on the
+    # trained one loaded the same way
+    def evaluate(net, i, o, name):
+        compiled_inf = SpatialInferenceCompiler(
+            evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=1).compile(
+                net, name=name)
+        with compiled_inf:
+            readouts = compiled_inf.predict({i: x[:NUM_CLASSES]}, [o],
+                                            callbacks=[])[0][o]
+        return np.array(readouts)
+
+    network.load(("final",), serialiser)
+    np.testing.assert_array_equal(evaluate(network, inp, out, "infa"),
+                                  evaluate(fresh, f_inp, f_out, "infb"))
+
+
+def test_spatial_connection_needs_placed_populations():
+    network = Network(default_params)
+    with network:
+        inp = Population(SpikeInput(max_spikes=10), 3)
+        hid = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), 2)
+        place(inp, Space(2))
+        Connection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
+                   Exponential(5.0))
+    with pytest.raises(ValueError, match="not placed in a space"):
+        _compiler().compile(network, name="unplaced")
+
+
+def test_spatial_connection_needs_one_space():
+    network = Network(default_params)
+    with network:
+        inp = Population(SpikeInput(max_spikes=10), 3)
+        hid = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), 2)
+        place(inp, Space(2))
+        place(hid, Space(2))
+        Connection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
+                   Exponential(5.0))
+    with pytest.raises(ValueError, match="different spaces"):
+        _compiler().compile(network, name="twospaces")
+
+
+def test_batch_above_one_is_refused_on_the_cpu_backend():
+    network, *_ = _network()
+    compiler = SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        dt=1.0, batch_size=4, backend="single_threaded_cpu")
+    with pytest.raises(ValueError, match="batch size 1 only"):
+        compiler.compile(network, name="batch4")
+
+
+def test_max_delay_beyond_genn_and_wrong_positions_are_refused():
+    with pytest.raises(ValueError, match="GeNN can hold"):
+        SpatialDense(1.0, 70000, scale=1.0)
+    network = Network(default_params)
+    with network:
+        pop = Population(SpikeInput(max_spikes=10), 3)
+    with pytest.raises(ValueError):
+        place(pop, Space(2), np.zeros((3, 3)))
