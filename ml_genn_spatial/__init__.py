@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 # first access so that the package imports on a machine without GeNN
 _GENN_NAMES = {
     "SpatialDense": "ml_genn_spatial.connectivity",
+    "SpatialSparse": "ml_genn_spatial.connectivity",
     "place": "ml_genn_spatial.placement",
     "get_positions": "ml_genn_spatial.placement",
     "SpatialEventPropCompiler": "ml_genn_spatial.compilers",

@@ -65,7 +65,16 @@ def scatter_code(dimensions: int) -> str:
     for k in reversed(range(dimensions - 1)):
         direction = f"(ScatterDim == {k}) ? dx{k} : ({direction})"
     return load_template("scatter").substitute(
-        _displacement_slots(dimensions), direction=direction)
+        _displacement_slots(dimensions), direction=direction,
+        dimensions=dimensions)
+
+
+def transpose_code(zero_source: bool) -> str:
+    """Custom update code writing a synapse's delay gradient into its
+    mirror's dense array; with ``zero_source`` the gradient is then
+    zeroed (batch size 1, where no batch reduction did it)."""
+    return load_template("transpose").substitute(
+        zero_source="Gradient = 0.0;" if zero_source else "")
 
 
 def accumulate_code(dimensions: int) -> str:

@@ -8,16 +8,20 @@ gradients with respect to neuron positions, computed on the device:
    code accumulates the per-synapse delay gradient ``PositionDelayGradient``
    exactly as mlGeNN's ``DelayGradient`` (``snippets/backward.c``).
 2. At the end of each batch that gradient is summed over the batch
-   (``PositionReduce``) and transposed (GeNN's DENSE transpose custom
-   update, ``PositionTranspose``) into a *mirror* synapse group running from
-   the target population back to the source.
+   (``PositionReduce``) and a weight-update custom update
+   (``PositionTranspose``, ``snippets/transpose.c``) writes it, transposed,
+   into a dense array of a *mirror* synapse group running from the target
+   population back to the source. Every synapse writes its own element, so
+   this needs no atomics and works for DENSE and SPARSE connections alike.
 3. In the first D timesteps of the next batch the mirror group emits one
    event per neuron and timestep; its event code (``snippets/scatter.c``)
    turns the delay gradient into one component of the position gradient and
    adds it to both neurons through ``addToPre``/``addToPost`` into the
    additional input variable ``PositionGradientIn`` -- GeNN's own
    accumulation, atomic on GPUs. This is the postsynaptic reduction GeNN has
-   no primitive for; no per-synapse array is copied to the host.
+   no primitive for; no per-synapse array is copied to the host. The last
+   component clears the array, so synapses removed by rewiring leave no
+   stale values.
 4. Neurons add that input to ``PositionGradient<k>``
    (``snippets/accumulate.c``); at the end of that batch an optimiser
    (``PositionLearn``) updates the positions ``X<k>``, which are projected
@@ -31,7 +35,7 @@ import numpy as np
 from copy import deepcopy
 
 from pygenn import (CustomUpdateVarAccess, VarAccess, VarAccessMode,
-                    create_var_ref, create_wu_post_var_ref,
+                    create_var_ref, create_wu_egp_ref, create_wu_post_var_ref,
                     create_wu_pre_var_ref, create_wu_var_ref,
                     init_postsynaptic, init_weight_update,
                     create_weight_update_model)
@@ -185,11 +189,11 @@ class SpatialEventPropCompiler(EventPropCompiler):
                               for p in (c.source(), c.target())}
         dimensions = max((get_space(p).dimensions
                           for p in self._spatial_pops), default=0)
-        if conns and self.example_timesteps < dimensions + 2:
+        if conns and self.example_timesteps < dimensions + 3:
             raise ValueError(f"example_timesteps={self.example_timesteps} "
                              f"is too short: the position gradients of a "
                              f"{dimensions}-D space are scattered in the "
-                             f"first {dimensions + 1} timesteps of a batch")
+                             f"first {dimensions + 2} timesteps of a batch")
         for c in conns:
             if not isinstance(c.synapse, Exponential):
                 raise NotImplementedError(
@@ -230,9 +234,7 @@ class SpatialEventPropCompiler(EventPropCompiler):
             "params": [("TauSyn", "scalar")] + _SPATIAL_PARAM_TYPES,
             "vars": [("g", "scalar", VarAccess.READ_ONLY),
                      ("Gradient", "scalar"),
-                     ("PositionDelayGradient", "scalar"),
-                     ("ReducedPositionDelayGradient", "scalar",
-                      VarAccess.READ_ONLY)],
+                     ("PositionDelayGradient", "scalar")],
             "pre_vars": _position_vars(dimensions, "XPre"),
             "post_vars": _position_vars(dimensions, "XPost"),
             "pre_neuron_var_refs": [("BackSpike_pre", "uint8_t")],
@@ -242,11 +244,16 @@ class SpatialEventPropCompiler(EventPropCompiler):
             "pre_event_threshold_condition_code": "BackSpike_pre",
             "pre_event_syn_code": codegen.backward_code(dimensions,
                                                         feedback)}
+        var_vals = {"g": connect_snippet.weight, "Gradient": 0.0,
+                    "PositionDelayGradient": 0.0}
+        if self.batch_size > 1:
+            # Target of the batch reduction of the delay gradient
+            model["vars"].append(("ReducedPositionDelayGradient", "scalar",
+                                  VarAccess.READ_ONLY))
+            var_vals["ReducedPositionDelayGradient"] = 0.0
         wum = WeightUpdateModel(
             model, {"TauSyn": conn.synapse.tau, **_spatial_params(conn)},
-            {"g": connect_snippet.weight, "Gradient": 0.0,
-             "PositionDelayGradient": 0.0,
-             "ReducedPositionDelayGradient": 0.0},
+            var_vals,
             _position_var_vals(get_positions(conn.source()), "XPre"),
             _position_var_vals(get_positions(conn.target()), "XPost"),
             pre_neuron_var_refs={"BackSpike_pre": "BackSpike"},
@@ -315,15 +322,17 @@ class SpatialEventPropCompiler(EventPropCompiler):
     def _add_mirror(self, genn_model, conn, genn_syn, index,
                     neuron_populations):
         """Mirror synapse group target -> source that scatters the position
-        gradient, fed by a batch reduction and a transpose of the spatial
-        synapse group's delay gradient."""
+        gradient, fed by a batch reduction and a transposed copy of the
+        spatial synapse group's delay gradient."""
         dimensions = get_space(conn.source()).dimensions
+        num_source = int(np.prod(conn.source().shape))
+        num_target = int(np.prod(conn.target().shape))
         params = _spatial_params(conn)
         mirror_model = create_weight_update_model(
             f"SpatialMirror{dimensions}D",
             params=(_SPATIAL_PARAM_TYPES + [("ScatterDim", "int"),
                                             ("EmitScatter", "int")]),
-            vars=[("V", "scalar", VarAccess.READ_ONLY)],
+            extra_global_params=[("DelayGradientT", "scalar*")],
             pre_vars=_position_vars(dimensions, "XPre"),
             post_vars=_position_vars(dimensions, "XPost"),
             pre_event_threshold_condition_code="EmitScatter",
@@ -334,50 +343,61 @@ class SpatialEventPropCompiler(EventPropCompiler):
             neuron_populations[conn.source()],
             init_weight_update(
                 mirror_model, {**params, "ScatterDim": -1, "EmitScatter": 0},
-                {"V": 0.0},
+                {},
                 _position_var_vals(get_positions(conn.target()), "XPre"),
                 _position_var_vals(get_positions(conn.source()), "XPost")),
             init_postsynaptic("DeltaCurr"))
+        mirror.extra_global_params["DelayGradientT"].set_init_values(
+            np.zeros(num_source * num_target, dtype=np.float32))
         mirror.set_wu_param_dynamic("ScatterDim")
         mirror.set_wu_param_dynamic("EmitScatter")
         mirror.pre_target_var = "PositionGradientIn"
         mirror.post_target_var = "PositionGradientIn"
 
-        # Batch sum of the delay gradient (a plain copy at batch size 1)
-        reduce_model = {
-            "var_refs": [("Gradient", "scalar"),
-                         ("Reduced", "scalar",
-                          VarAccessMode.REDUCE_SUM if self.batch_size > 1
+        delay_gradient_ref = create_wu_var_ref(genn_syn,
+                                               "PositionDelayGradient")
+        if self.batch_size > 1:
+            # Sum over the batch into a shared variable, then transpose it
+            reduce_model = {
+                "var_refs": [("Gradient", "scalar"),
+                             ("Reduced", "scalar", VarAccessMode.REDUCE_SUM)],
+                "update_code": """
+                Reduced = Gradient;
+                Gradient = 0;
+                """}
+            self.add_custom_update(
+                genn_model,
+                CustomUpdateModel(
+                    reduce_model, {}, {},
+                    {"Gradient": delay_gradient_ref,
+                     "Reduced": create_wu_var_ref(
+                         genn_syn, "ReducedPositionDelayGradient")}),
+                "PositionReduce", f"CUPositionReduce{index}")
+            transpose_source = create_wu_var_ref(
+                genn_syn, "ReducedPositionDelayGradient")
+            transpose_code = codegen.transpose_code(zero_source=False)
+        else:
+            transpose_source = delay_gradient_ref
+            transpose_code = codegen.transpose_code(zero_source=True)
+        transpose_model = {
+            "var_refs": [("Gradient", "scalar",
+                          VarAccessMode.READ_ONLY if self.batch_size > 1
                           else VarAccessMode.READ_WRITE)],
-            "update_code": """
-            Reduced = Gradient;
-            Gradient = 0;
-            """}
+            "extra_global_param_refs": [("DelayGradientT", "scalar*")],
+            "update_code": transpose_code}
         self.add_custom_update(
             genn_model,
             CustomUpdateModel(
-                reduce_model, {}, {},
-                {"Gradient": create_wu_var_ref(genn_syn,
-                                               "PositionDelayGradient"),
-                 "Reduced": create_wu_var_ref(
-                     genn_syn, "ReducedPositionDelayGradient")}),
-            "PositionReduce", f"CUPositionReduce{index}")
-        genn_model.add_custom_update(
-            f"CUPositionTranspose{index}", "PositionTranspose", "Transpose",
-            {}, {}, {"variable": create_wu_var_ref(
-                genn_syn, "ReducedPositionDelayGradient", mirror, "V")})
+                transpose_model, {}, {}, {"Gradient": transpose_source}, {},
+                {"DelayGradientT": create_wu_egp_ref(mirror,
+                                                     "DelayGradientT")}),
+            "PositionTranspose", f"CUPositionTranspose{index}")
         self.add_custom_update(
             genn_model,
             create_reset_custom_update(
                 [("PositionDelayGradient", "scalar", 0.0)],
                 lambda name: create_wu_var_ref(genn_syn, name)),
             "PositionZero", f"CUPositionZeroConn{index}")
-        self.add_custom_update(
-            genn_model,
-            create_reset_custom_update(
-                [("V", "scalar", 0.0)],
-                lambda name: create_wu_var_ref(mirror, name)),
-            "PositionZero", f"CUPositionZeroMirror{index}")
         return mirror
 
     def _add_position_learning(self, genn_model, pop, genn_pop, index):
@@ -475,13 +495,15 @@ class PositionScatter(Callback):
     """Drives the position-gradient pipeline of
     :class:`SpatialEventPropCompiler` during training.
 
-    At the end of batch 0 of an epoch the pipeline is zeroed (the backward
-    pass then holds the previous epoch's last trial, as for mlGeNN's
-    weight gradients). At the end of every later batch the position
-    optimiser runs (from batch 2, once a scattered gradient exists), then
-    the delay gradient is batch-reduced and transposed into the mirrors. In
-    timesteps 0 ... D-1 of the following batch the mirrors emit events whose
-    code, in timesteps 1 ... D, scatters component 0 ... D-1.
+    At the end of batch 0 of an epoch the delay gradient is zeroed (the
+    backward pass then holds the previous epoch's last trial, as for
+    mlGeNN's weight gradients). At the end of every later batch the position
+    optimiser runs (from batch 2, once a scattered gradient exists). At the
+    end of every batch the delay gradient is then batch-reduced and
+    transposed into the mirrors (zeros after batch 0). In timesteps
+    0 ... D of the following batch the mirrors emit events whose code, in
+    timesteps 1 ... D, scatters component 0 ... D-1 and, in timestep D + 1,
+    clears the mirrors' arrays.
     """
 
     def __init__(self, mirrors, neuron_pops, dimensions: int,
@@ -497,10 +519,13 @@ class PositionScatter(Callback):
         self._genn_model = compiled_network.genn_model
 
     def on_timestep_begin(self, timestep: int):
-        if timestep > self._dimensions + 1:
+        # Events emitted in timestep t are processed in timestep t + 1, whose
+        # component is t: 0 ... D-1 scatter, D clears the mirrors' arrays
+        if timestep > self._dimensions + 2:
             return
-        emit = int(timestep < self._dimensions)
-        component = timestep - 1 if 1 <= timestep <= self._dimensions else -1
+        emit = int(timestep <= self._dimensions)
+        component = (timestep - 1 if 1 <= timestep <= self._dimensions + 1
+                     else -1)
         for mirror in self._mirrors:
             mirror.set_dynamic_param_value("EmitScatter", emit)
             mirror.set_dynamic_param_value("ScatterDim", component)
@@ -509,14 +534,15 @@ class PositionScatter(Callback):
 
     def on_batch_end(self, batch: int, metrics):
         if batch == 0:
+            # Discard the previous epoch's last trial (and any validation)
             self._genn_model.custom_update("PositionZero")
-            return
-        if batch >= 2 and self._has_learnable:
+        elif batch >= 2 and self._has_learnable:
             if self._batch_reduce:
                 self._genn_model.custom_update("PositionBatchReduce")
             self._genn_model.custom_update("PositionLearn")
             if self._project:
                 self._genn_model.custom_update("PositionProject")
             self._genn_model.custom_update("PositionSync")
-        self._genn_model.custom_update("PositionReduce")
+        if self._batch_reduce:
+            self._genn_model.custom_update("PositionReduce")
         self._genn_model.custom_update("PositionTranspose")

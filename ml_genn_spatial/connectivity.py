@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml_genn.connectivity import Dense
+from pygenn import SynapseMatrixType
+from ml_genn.connectivity import Dense, FixedProbability
 
 from .geometry import check_finite_scalar, check_max_delay_steps
 
@@ -17,16 +18,11 @@ from .geometry import check_finite_scalar, check_max_delay_steps
 MAX_GENN_DELAY_STEPS = 65534
 
 
-class SpatialDense(Dense):
-    """All-to-all connectivity whose delays are distances.
-
-    Source and target populations must be placed in one
-    :class:`~ml_genn_spatial.Space` (:func:`~ml_genn_spatial.place`).
+class SpatialConnectivity:
+    """What every spatial connectivity adds to its mlGeNN base class: the
+    map from distance to delay.
 
     Args:
-        weight:          connection weights: a constant, a
-                         :class:`ml_genn.initializers.Initializer` or an
-                         array of shape ``(source_size, target_size)``
         max_delay_steps: largest delay GeNN holds [timesteps]; longer
                          distances are clamped to it
         scale:           delay per unit distance [timesteps per space unit];
@@ -35,9 +31,7 @@ class SpatialDense(Dense):
         offset:          delay at zero distance [timesteps]
     """
 
-    def __init__(self, weight, max_delay_steps: int, scale: float = None,
-                 offset: float = 0.0):
-        super().__init__(weight=weight, delay=0)
+    def _init_spatial(self, max_delay_steps, scale, offset):
         self.max_delay_steps = check_max_delay_steps(max_delay_steps)
         if self.max_delay_steps > MAX_GENN_DELAY_STEPS:
             raise ValueError(f"max_delay_steps={self.max_delay_steps} "
@@ -54,9 +48,71 @@ class SpatialDense(Dense):
             return self.scale
         diameter = space_diameter(space)
         if diameter is None:
-            raise ValueError("SpatialDense needs scale= when its space has "
-                             "no bounds (nothing to derive it from)")
+            raise ValueError(f"{type(self).__name__} needs scale= when its "
+                             f"space has no bounds (nothing to derive it "
+                             f"from)")
         return self.max_delay_steps / diameter
+
+
+class SpatialDense(SpatialConnectivity, Dense):
+    """All-to-all connectivity whose delays are distances.
+
+    Source and target populations must be placed in one
+    :class:`~ml_genn_spatial.Space` (:func:`~ml_genn_spatial.place`).
+
+    Args:
+        weight:          connection weights: a constant, a
+                         :class:`ml_genn.initializers.Initializer` or an
+                         array of shape ``(source_size, target_size)``
+        max_delay_steps: largest delay [timesteps]
+        scale:           delay per unit distance [timesteps per space unit]
+        offset:          delay at zero distance [timesteps]
+    """
+
+    def __init__(self, weight, max_delay_steps: int, scale: float = None,
+                 offset: float = 0.0):
+        Dense.__init__(self, weight=weight, delay=0)
+        self._init_spatial(max_delay_steps, scale, offset)
+
+
+class SpatialSparse(SpatialConnectivity, FixedProbability):
+    """Sparse connectivity (each pair connected with probability ``p``, or
+    given synapses) whose delays are distances. Built as a GeNN SPARSE
+    matrix, so it can be rewired.
+
+    Args:
+        p:               probability of a connection
+        weight:          connection weights: a constant or a
+                         :class:`ml_genn.initializers.Initializer`
+        max_delay_steps: largest delay [timesteps]
+        scale:           delay per unit distance [timesteps per space unit]
+        offset:          delay at zero distance [timesteps]
+        allow_self_connections: whether a recurrent connection may connect
+                         a neuron to itself
+        pre_ind, post_ind: explicit synapses (source and target indices)
+                         instead of a random draw
+    """
+
+    def __init__(self, p: float, weight, max_delay_steps: int,
+                 scale: float = None, offset: float = 0.0,
+                 allow_self_connections: bool = False, pre_ind=None,
+                 post_ind=None):
+        FixedProbability.__init__(self, p, weight, allow_self_connections)
+        self._init_spatial(max_delay_steps, scale, offset)
+        if (pre_ind is None) != (post_ind is None):
+            raise ValueError("give both pre_ind and post_ind, or neither")
+        if pre_ind is not None:
+            self.pre_ind = np.asarray(pre_ind, dtype=np.int64)
+            self.post_ind = np.asarray(post_ind, dtype=np.int64)
+            if self.pre_ind.shape != self.post_ind.shape:
+                raise ValueError("pre_ind and post_ind must have one shape")
+
+    def get_snippet(self, connection, supported_matrix_type):
+        snippet = super().get_snippet(connection, supported_matrix_type)
+        if snippet.matrix_type != SynapseMatrixType.SPARSE:
+            # Position variables need stored synapses, never procedural ones
+            snippet = snippet._replace(matrix_type=SynapseMatrixType.SPARSE)
+        return snippet
 
 
 def space_diameter(space):
@@ -74,4 +130,4 @@ def space_diameter(space):
 
 def is_spatial(connection) -> bool:
     """True when ``connection`` has spatial connectivity."""
-    return isinstance(connection.connectivity, SpatialDense)
+    return isinstance(connection.connectivity, SpatialConnectivity)

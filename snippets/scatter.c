@@ -1,17 +1,26 @@
-// Mirror synapse j -> i of spatial synapse i -> j (V holds the batch-summed
-// dL/d(delay) of i -> j, transposed). For component ScatterDim of the
-// position gradient it adds
+// Mirror synapse j -> i of spatial synapse i -> j. DelayGradientT holds the
+// batch-summed dL/d(delay) of i -> j at this mirror synapse's index. For
+// component ScatterDim of the position gradient it adds
 //     scale * G_ij * (x_i - x_j) / dist_ij   to neuron i (addToPost)
 //     scale * G_ij * (x_j - x_i) / dist_ij   to neuron j (addToPre)
 // Both go through GeNN's own accumulation (atomic on GPUs). Every batch
 // lane adds the same value, hence the division by num_batch before the
 // batch reduction. Clamped delays (and zero distance) pass no gradient.
-$displacements
-const scalar dist = sqrt($squared_sum + (Eps * Eps));
-const scalar rawDelay = Offset + (Scale * dist);
-if (dist > 0.0 && rawDelay >= 0.0 && rawDelay <= MaxDelay) {
-    const scalar direction = $direction;
-    const scalar v = (Scale * V * direction) / (dist * num_batch);
-    addToPost(v);
-    addToPre(-v);
+const scalar delayGradient = DelayGradientT[id_syn];
+if (ScatterDim < $dimensions) {
+    $displacements
+    const scalar dist = sqrt($squared_sum + (Eps * Eps));
+    const scalar rawDelay = Offset + (Scale * dist);
+    if (dist > 0.0 && rawDelay >= 0.0 && rawDelay <= MaxDelay) {
+        const scalar direction = $direction;
+        const scalar v = (Scale * delayGradient * direction) / (dist * num_batch);
+        addToPost(v);
+        addToPre(-v);
+    }
+}
+// One more event step, after every lane has read every component, clears
+// the element for the next batch (synapses removed by rewiring must leave
+// no stale value behind)
+else if (batch == 0) {
+    DelayGradientT[id_syn] = 0.0;
 }

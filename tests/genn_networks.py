@@ -1,17 +1,19 @@
 """Small networks shared by the GeNN tests (imported only when pygenn is)."""
 import numpy as np
 
+from pygenn import SynapseMatrixConnectivity
+
 from ml_genn import Connection, Network, Population
 from ml_genn.callbacks import Callback
 from ml_genn.compilers.event_prop_compiler import default_params
-from ml_genn.connectivity import Dense
+from ml_genn.connectivity import Dense, FixedProbability
 from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 from ml_genn.optimisers import Optimiser
 from ml_genn.synapses import Exponential
 from ml_genn.utils.data import preprocess_spikes
 from ml_genn.utils.model import CustomUpdateModel
 
-from ml_genn_spatial import Space, SpatialDense, place
+from ml_genn_spatial import Space, SpatialDense, SpatialSparse, place
 
 
 class FrozenOptimiser(Optimiser):
@@ -43,8 +45,15 @@ class Capture(Callback):
 
     def _pull(self):
         for name, (group, var) in self.targets.items():
-            group.vars[var].pull_from_device()
-            self.values[name] = np.array(group.vars[var].values, copy=True)
+            # A variable, or else an extra global parameter
+            if var in group.vars:
+                group.vars[var].pull_from_device()
+                self.values[name] = np.array(group.vars[var].values,
+                                             copy=True)
+            else:
+                egp = group.extra_global_params[var]
+                egp.pull_from_device()
+                self.values[name] = np.array(egp.view, copy=True)
 
     def on_timestep_end(self, timestep):
         if (self.timestep is not None and timestep == self.timestep
@@ -68,13 +77,32 @@ def random_inputs(num_trials, num_inputs, timesteps, dt, rate, rng):
 
 def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
                   spatial, recurrent, max_delay_steps, scale, dimensions,
-                  delays=None):
+                  delays=None, masks=None):
     """Input -> LIF hidden (-> hidden) -> leaky-integrator output.
 
     With ``spatial`` the input->hidden and hidden->hidden connections are
-    SpatialDense in a shared space; otherwise they are mlGeNN Dense
-    connections with the given integer ``delays``.
+    spatial in a shared space; otherwise they are mlGeNN connections with
+    the given integer ``delays``. With ``masks`` (boolean matrices per
+    connection) those connections are sparse, else dense.
     """
+    def connectivity(key):
+        if masks is None:
+            if spatial:
+                return SpatialDense(weights[key], max_delay_steps,
+                                    scale=scale)
+            return Dense(weights[key], delays[key])
+        pre_ind, post_ind = np.nonzero(masks[key])
+        if spatial:
+            return SpatialSparse(1.0, weights[key][pre_ind, post_ind],
+                                 max_delay_steps, scale=scale,
+                                 allow_self_connections=True,
+                                 pre_ind=pre_ind, post_ind=post_ind)
+        sparse = FixedProbability(1.0, weights[key][pre_ind, post_ind],
+                                  allow_self_connections=True,
+                                  delay=delays[key][pre_ind, post_ind])
+        sparse.pre_ind, sparse.post_ind = pre_ind, post_ind
+        return sparse
+
     network = Network(default_params)
     with network:
         inp = Population(SpikeInput(max_spikes=1000), num_inputs)
@@ -87,22 +115,24 @@ def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
             space = Space(dimensions)
             place(inp, space, positions["inp"])
             place(hid, space, positions["hid"])
-            conns["inp_hid"] = Connection(
-                inp, hid, SpatialDense(weights["inp_hid"], max_delay_steps,
-                                       scale=scale), Exponential(5.0))
-            if recurrent:
-                conns["hid_hid"] = Connection(
-                    hid, hid, SpatialDense(weights["hid_hid"],
-                                           max_delay_steps, scale=scale),
-                    Exponential(5.0))
-        else:
-            conns["inp_hid"] = Connection(
-                inp, hid, Dense(weights["inp_hid"], delays["inp_hid"]),
-                Exponential(5.0), max_delay_steps=max_delay_steps)
-            if recurrent:
-                conns["hid_hid"] = Connection(
-                    hid, hid, Dense(weights["hid_hid"], delays["hid_hid"]),
-                    Exponential(5.0), max_delay_steps=max_delay_steps)
+        keys = ["inp_hid"] + (["hid_hid"] if recurrent else [])
+        for key, source in zip(keys, (inp, hid)):
+            conns[key] = Connection(source, hid, connectivity(key),
+                                    Exponential(5.0),
+                                    max_delay_steps=max_delay_steps)
         conns["hid_out"] = Connection(hid, out, Dense(weights["hid_out"]),
                                       Exponential(5.0))
     return network, inp, hid, out, conns
+
+
+def dense_values(genn_syn, values, num_pre, num_post):
+    """Per-synapse values of a GeNN synapse group as a dense matrix (zero
+    where there is no synapse)."""
+    values = np.asarray(values).reshape(-1)
+    if not genn_syn.matrix_type & SynapseMatrixConnectivity.SPARSE:
+        return values.reshape(num_pre, num_post)
+    genn_syn.pull_connectivity_from_device()
+    dense = np.zeros((num_pre, num_post))
+    dense[genn_syn.get_sparse_pre_inds(),
+          genn_syn.get_sparse_post_inds()] = values
+    return dense

@@ -9,6 +9,8 @@ distances by NumPy, pushed through the chain rule of
 import numpy as np
 import pytest
 
+from ml_genn_spatial._genn import genn_available
+
 pytestmark = pytest.mark.genn
 
 try:
@@ -25,9 +27,12 @@ try:
     from ml_genn_spatial.geometry import delay_steps, distance
     from ml_genn_spatial.gradients import position_gradients
     from genn_networks import (Capture, FrozenOptimiser, build_network,
-                               random_inputs)
+                               dense_values, random_inputs)
 except ImportError:
-    pass  # tests/conftest.py skips every test marked genn
+    # tests/conftest.py skips every test marked genn; with GeNN present an
+    # import error is a real failure
+    if genn_available():
+        raise
 
 
 @pytest.fixture(autouse=True)
@@ -90,11 +95,11 @@ def test_spike_arrival_time_is_spike_time_plus_distance_delay():
 
 
 def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
-               inputs, labels, max_delay, scale, timesteps):
+               masks, inputs, labels, max_delay, scale, timesteps):
     network, inp, hid, out, conns = build_network(
         inputs[0].end_spikes.shape[0], positions["hid"].shape[0],
         weights["hid_out"].shape[1], positions, weights, spatial, recurrent,
-        max_delay, scale, dimensions, delays)
+        max_delay, scale, dimensions, delays, masks)
     kwargs = dict(example_timesteps=timesteps,
                   losses=SparseCategoricalCrossentropy(),
                   optimiser=FrozenOptimiser(), dt=1.0, batch_size=1)
@@ -112,10 +117,13 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
         for key, conn in conns.items():
             genn_conn = compiled.connection_populations[conn]
             targets[f"{key}_weight"] = (genn_conn, "Gradient")
-            if key != "hid_out":
-                targets[f"{key}_delay"] = (
-                    genn_conn, "ReducedPositionDelayGradient" if spatial
-                    else "DelayGradient")
+            if key != "hid_out" and spatial:
+                # Batch-summed, transposed into the mirror at batch end
+                mirror = compiled.genn_model.synapse_populations[
+                    f"{conn.name}_PositionMirror"]
+                targets[f"{key}_delay"] = (mirror, "DelayGradientT")
+            elif key != "hid_out":
+                targets[f"{key}_delay"] = (genn_conn, "DelayGradient")
         # The backward pass of trial 0 runs during batch 1
         callbacks = [Capture(targets, batch=1)]
         if spatial:
@@ -128,7 +136,21 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
                 batch=2, timestep=dimensions + 1))
         compiled.train({inp: inputs}, {out: labels}, num_epochs=1,
                        shuffle=False, callbacks=callbacks)
-    values = callbacks[0].values
+        # Dense (num_pre, num_post) matrices, zero where there is no synapse
+        values = callbacks[0].values
+        for key, conn in conns.items():
+            num_pre = int(np.prod(conn.source().shape))
+            num_post = int(np.prod(conn.target().shape))
+            genn_conn = compiled.connection_populations[conn]
+            names = ([f"{key}_weight"] if spatial or key == "hid_out"
+                     else [f"{key}_weight", f"{key}_delay"])
+            for name in names:
+                values[name] = dense_values(genn_conn, values[name],
+                                            num_pre, num_post)
+            if spatial and key != "hid_out":
+                # Undo the mirror's transposition
+                values[f"{key}_delay"] = (values[f"{key}_delay"]
+                                          .reshape(num_post, num_pre).T)
     if spatial:
         values.update({
             f"{name}_position": np.stack(
@@ -138,10 +160,12 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
     return values
 
 
-@pytest.mark.parametrize("dimensions, recurrent",
-                         [(1, False), (2, True), (3, True)])
+@pytest.mark.parametrize("dimensions, recurrent, sparse",
+                         [(1, False, False), (2, True, False),
+                          (3, True, False), (1, True, True),
+                          (2, False, True), (3, True, True)])
 def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
-        dimensions, recurrent):
+        dimensions, recurrent, sparse):
     num_inputs, num_hidden, num_outputs = 5, 8, 3
     timesteps, max_delay, scale = 80, 12, 4.0
     rng = np.random.default_rng(10 + dimensions)
@@ -154,29 +178,31 @@ def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
                                0.0, max_delay).astype(float)
               for key, a, b in (("inp_hid", "inp", "hid"),
                                 ("hid_hid", "hid", "hid"))}
+    masks = ({key: rng.random(weights[key].shape) < 0.6
+              for key in ("inp_hid", "hid_hid")} if sparse else None)
     inputs = random_inputs(3, num_inputs, timesteps, 1.0, 0.1, rng)
     labels = np.array([0, 1, 2])
-    args = (dimensions, recurrent, positions, weights, delays, inputs,
-            labels, max_delay, scale, timesteps)
+    args = (dimensions, recurrent, positions, weights, delays, masks,
+            inputs, labels, max_delay, scale, timesteps)
     reference = _gradients(False, *args)
     spatial = _gradients(True, *args)
 
     # The synapse-level gradients are mlGeNN's own, number for number
     for key, value in reference.items():
         assert np.abs(value).max() > 0.0, f"{key}: no gradient reached it"
-        np.testing.assert_allclose(spatial[key].reshape(value.shape), value,
-                                   rtol=1e-5, atol=1e-7 * np.abs(value).max())
+        np.testing.assert_allclose(spatial[key], value, rtol=1e-5,
+                                   atol=1e-7 * np.abs(value).max())
 
     # Device-side position gradients equal the chain rule of mlGeNN's
     # per-synapse DelayGradient, summed over every connection of a neuron
     inp_pre, hid_post = position_gradients(
-        reference["inp_hid_delay"].reshape(num_inputs, num_hidden),
+        reference["inp_hid_delay"],
         positions["inp"], positions["hid"], scale,
         max_delay_steps=max_delay)
     expected_hid = hid_post
     if recurrent:
         rec_pre, rec_post = position_gradients(
-            reference["hid_hid_delay"].reshape(num_hidden, num_hidden),
+            reference["hid_hid_delay"],
             positions["hid"], positions["hid"], scale,
             max_delay_steps=max_delay)
         expected_hid = expected_hid + rec_pre + rec_post
