@@ -20,6 +20,9 @@ _GENN_NAMES = {
     "SpatialSparse": "ml_genn_spatial.connectivity",
     "place": "ml_genn_spatial.placement",
     "get_positions": "ml_genn_spatial.placement",
+    "layout": "ml_genn_spatial.export",
+    "save_layout": "ml_genn_spatial.export",
+    "pull_positions": "ml_genn_spatial.export",
     "SpatialEventPropCompiler": "ml_genn_spatial.compilers",
     "SpatialInferenceCompiler": "ml_genn_spatial.compilers",
 }

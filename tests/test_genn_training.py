@@ -19,7 +19,8 @@ try:
     from ml_genn.synapses import Exponential
     from ml_genn.utils.data import preprocess_spikes
     from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
-                                 SpatialInferenceCompiler, get_positions, place)
+                                 SpatialInferenceCompiler, get_positions, place,
+                                 pull_positions, save_layout)
 except ImportError:
     # tests/conftest.py skips every test marked genn; with GeNN present an
     # import error is a real failure
@@ -108,6 +109,8 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
         compiled.train({inp: x}, {out: y}, num_epochs=epochs, shuffle=False,
                        callbacks=[recorder])
         compiled.save(("final",), serialiser)
+        pull_positions(compiled)
+        pulled = {p: get_positions(p) for p in (inp, hid)}
         trained = {p: np.stack(
             [np.array(compiled.neuron_populations[p].vars[f"X{k}"].values)
              for k in range(2)], axis=1) for p in (inp, hid)}
@@ -115,6 +118,7 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
     losses = np.array(recorder.losses).reshape(epochs, -1).mean(axis=1)
     assert losses[-3:].mean() < 0.7 * losses[:3].mean(), losses
     for pop in (inp, hid):
+        np.testing.assert_array_equal(pulled[pop], trained[pop])
         moved = np.abs(trained[pop] - initial[pop]).max()
         assert moved > 1e-3, f"positions of {pop.name} did not move"
         assert np.all(np.abs(trained[pop]) <= 1.0 + 1e-6), "left the box"
@@ -140,6 +144,16 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
     network.load(("final",), serialiser)
     np.testing.assert_array_equal(evaluate(network, inp, out, "infa"),
                                   evaluate(fresh, f_inp, f_out, "infb"))
+
+    # The exported layout: loaded positions and the delays they imply
+    exported = save_layout(fresh, str(tmp_path / "layout.npz"))
+    np.testing.assert_array_equal(exported["populations"]["hid"],
+                                  trained[hid])
+    rec = exported["connections"]["hid_hid"]
+    assert rec["delay"].shape == (NUM_HIDDEN, NUM_HIDDEN)
+    assert rec["delay"].min() >= 0 and rec["delay"].max() <= 15
+    with np.load(tmp_path / "layout.npz") as saved:
+        np.testing.assert_array_equal(saved["hid_hid/delay"], rec["delay"])
 
 
 def test_spatial_connection_needs_placed_populations():

@@ -1,0 +1,88 @@
+"""Export of learned layouts: positions with the delay matrices they imply.
+
+Works on an mlGeNN network whose placed populations hold their positions,
+e.g. after ``Network.load`` of a checkpoint, or after
+:func:`pull_positions` from a compiled network.
+"""
+import numpy as np
+
+from .connectivity import is_spatial
+from .geometry import delay_steps, distance
+from .placement import get_positions, get_space, is_placed, set_positions
+
+
+def pull_positions(compiled_network):
+    """Copy the positions a compiled network holds on the device back into
+    its (placed) populations [space units]."""
+    for pop, genn_pop in compiled_network.neuron_populations.items():
+        if not is_placed(pop) or "X0" not in genn_pop.vars:
+            continue
+        columns = []
+        for k in range(get_space(pop).dimensions):
+            genn_pop.vars[f"X{k}"].pull_from_device()
+            columns.append(np.array(genn_pop.vars[f"X{k}"].values,
+                                    dtype=np.float64))
+        set_positions(pop, np.stack(columns, axis=1))
+
+
+def _values(value, shape):
+    """A connectivity's weights as an array (None for an initialiser that
+    has not been realised)."""
+    if isinstance(value, np.ndarray) or np.ndim(value) > 0:
+        return np.asarray(value, dtype=np.float64)
+    if isinstance(value, (int, float)):
+        return np.full(shape, float(value))
+    return None
+
+
+def layout(network) -> dict:
+    """Positions of every placed population and, for every spatial
+    connection, its distances [space units], delays [timesteps] and
+    weights.
+
+    Returns:
+        ``{"populations": {name: positions (N, D)},
+        "connections": {name: {"source", "target", "distance", "delay",
+        "weight", "pre_ind", "post_ind"}}}``; dense connections give
+        ``(N_pre, N_post)`` matrices and ``pre_ind = post_ind = None``,
+        sparse ones give per-synapse arrays with their indices.
+    """
+    populations = {p.name: get_positions(p) for p in network.populations
+                   if is_placed(p)}
+    connections = {}
+    for conn in network.connections:
+        if not is_spatial(conn):
+            continue
+        source, target = conn.source(), conn.target()
+        space = get_space(source)
+        connectivity = conn.connectivity
+        pre_ind = getattr(connectivity, "pre_ind", None)
+        post_ind = getattr(connectivity, "post_ind", None)
+        if pre_ind is not None:
+            pre_ind = np.asarray(pre_ind)
+            post_ind = np.asarray(post_ind)
+        dist = distance(populations[source.name], populations[target.name],
+                        eps=space.eps, pre_ind=pre_ind, post_ind=post_ind)
+        connections[conn.name] = {
+            "source": source.name, "target": target.name,
+            "distance": dist,
+            "delay": delay_steps(dist, connectivity.resolve_scale(space),
+                                 connectivity.offset,
+                                 connectivity.max_delay_steps),
+            "weight": _values(connectivity.weight, dist.shape),
+            "pre_ind": pre_ind, "post_ind": post_ind}
+    return {"populations": populations, "connections": connections}
+
+
+def save_layout(network, path: str):
+    """Write :func:`layout` to a NumPy ``.npz`` file: arrays named
+    ``positions/<population>`` and ``<connection>/<field>``."""
+    data = layout(network)
+    arrays = {f"positions/{name}": value
+              for name, value in data["populations"].items()}
+    for name, fields in data["connections"].items():
+        for field, value in fields.items():
+            if isinstance(value, np.ndarray):
+                arrays[f"{name}/{field}"] = value
+    np.savez(path, **arrays)
+    return data
