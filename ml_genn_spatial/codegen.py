@@ -94,3 +94,15 @@ def project_ball_code(dimensions: int) -> str:
         squared_sum=_squared_sum("c", dimensions),
         shrink="\n".join(f"    X{k} = Centre{k} + (c{k} * shrink);"
                          for k in range(dimensions)))
+
+
+def regrowth_code(dimensions: int) -> str:
+    """DEEP R row code drawing new targets with probability decreasing with
+    distance; source positions ``X<k>``, target positions in the
+    ``TargetPositions`` array (``j * D + k``)."""
+    check_dimensions(dimensions)
+    return load_template("regrowth").substitute(
+        displacements="\n".join(
+            f"            const scalar dx{k} = TargetPositions[(j * "
+            f"{dimensions}) + {k}] - X{k};" for k in range(dimensions)),
+        squared_sum=_squared_sum("dx", dimensions))

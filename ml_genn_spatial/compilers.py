@@ -35,7 +35,8 @@ import numpy as np
 from copy import deepcopy
 
 from pygenn import (CustomUpdateVarAccess, VarAccess, VarAccessMode,
-                    create_var_ref, create_wu_egp_ref, create_wu_post_var_ref,
+                    create_egp_ref, create_var_ref, create_wu_egp_ref,
+                    create_wu_post_var_ref,
                     create_wu_pre_var_ref, create_wu_var_ref,
                     init_postsynaptic, init_weight_update,
                     create_weight_update_model)
@@ -49,8 +50,9 @@ from ml_genn.utils.model import CustomUpdateModel, WeightUpdateModel
 from ml_genn.utils.module import get_object
 
 from . import codegen
-from .connectivity import is_spatial
+from .connectivity import SpatialSparse, is_spatial
 from .placement import get_positions, get_space, is_placed
+from .rewiring import distance_aware_deep_r, target_position_sync_model
 
 _BATCH_REDUCE_MODEL = {
     "vars": [("ReducedGradient", "scalar",
@@ -199,6 +201,11 @@ class SpatialEventPropCompiler(EventPropCompiler):
                 raise NotImplementedError(
                     f"Spatial connection {c.name}: EventProp needs "
                     f"Exponential synapses")
+            if c in self.deep_r_conns and not isinstance(c.connectivity,
+                                                         SpatialSparse):
+                raise ValueError(f"DEEP R rewires sparse connections only: "
+                                 f"give {c.name} SpatialSparse "
+                                 f"connectivity")
         return super().pre_compile(network, genn_model, **kwargs)
 
     def build_neuron_model(self, pop, model, compile_state):
@@ -273,9 +280,15 @@ class SpatialEventPropCompiler(EventPropCompiler):
 
     def create_compiled_network(self, genn_model, neuron_populations,
                                 connection_populations, compile_state):
-        compiled = super().create_compiled_network(
-            genn_model, neuron_populations, connection_populations,
-            compile_state)
+        distance_rewired = {
+            connection_populations[c].name: c for c in self.deep_r_conns
+            if c in self._spatial_conns
+            and c.connectivity.regrowth_length is not None}
+        with distance_aware_deep_r(distance_rewired,
+                                   neuron_populations) as regrowth_ccus:
+            compiled = super().create_compiled_network(
+                genn_model, neuron_populations, connection_populations,
+                compile_state)
         if not self._spatial_conns:
             return compiled
 
@@ -304,11 +317,28 @@ class SpatialEventPropCompiler(EventPropCompiler):
 
         self._add_position_sync(genn_model, neuron_populations,
                                 connection_populations, mirrors)
+        for i, (conn, genn_ccu) in enumerate(regrowth_ccus.items()):
+            target = conn.target()
+            if not target.neuron.learn_positions:
+                continue
+            dimensions = get_space(target).dimensions
+            self.add_custom_update(
+                genn_model,
+                CustomUpdateModel(
+                    target_position_sync_model(dimensions), {}, {},
+                    {f"X{k}": create_var_ref(neuron_populations[target],
+                                             f"X{k}")
+                     for k in range(dimensions)}, {},
+                    {"TargetPositions": create_egp_ref(genn_ccu,
+                                                       "TargetPositions")}),
+                "PositionSync", f"CUPositionSyncRegrowth{i}")
 
         if position_cus:
             compiled.optimisers.append((self._position_optimiser,
                                         position_cus))
-        compiled.base_train_callbacks.append(PositionScatter(
+        # First of the callbacks: at the end of a batch the delay gradient
+        # is transposed before mlGeNN's DEEP R rewires the connections
+        compiled.base_train_callbacks.insert(0, PositionScatter(
             list(mirrors.values()),
             [neuron_populations[p] for p in self._spatial_pops],
             max(get_space(p).dimensions for p in self._spatial_pops),

@@ -91,14 +91,25 @@ class SpatialSparse(SpatialConnectivity, FixedProbability):
                          a neuron to itself
         pre_ind, post_ind: explicit synapses (source and target indices)
                          instead of a random draw
+        regrowth_length: with DEEP R rewiring (the compiler's
+                         ``deep_r_conns``), draw each regrown synapse's
+                         target with probability proportional to
+                         ``exp(-distance / regrowth_length)`` [space units];
+                         None draws uniformly, as mlGeNN's DEEP R
     """
 
     def __init__(self, p: float, weight, max_delay_steps: int,
                  scale: float = None, offset: float = 0.0,
                  allow_self_connections: bool = False, pre_ind=None,
-                 post_ind=None):
+                 post_ind=None, regrowth_length: float = None):
         FixedProbability.__init__(self, p, weight, allow_self_connections)
         self._init_spatial(max_delay_steps, scale, offset)
+        self.regrowth_length = (
+            None if regrowth_length is None
+            else check_finite_scalar(regrowth_length, "regrowth_length",
+                                     minimum=0.0))
+        if self.regrowth_length == 0.0:
+            raise ValueError("regrowth_length must be > 0 [space units]")
         if (pre_ind is None) != (post_ind is None):
             raise ValueError("give both pre_ind and post_ind, or neither")
         if pre_ind is not None:

@@ -1,0 +1,21 @@
+// DEEP R regrowth with distance-aware target choice. Each of this row's
+// NumActivations new synapses goes to an unconnected target j drawn with
+// probability proportional to exp(-dist_ij / RegrowthLength): a uniform
+// candidate is accepted with that probability (rejection sampling), so
+// nearer targets are more likely. The new synapse's delay needs nothing:
+// it follows from the positions whenever a spike is sent.
+uint32_t *rowConnectivity = Connectivity + (NumRowWords * id_pre);
+for(unsigned int a = 0; a < NumActivations; a++) {
+    while(true) {
+        const unsigned int j = gennrand() % num_post;
+        if(!(rowConnectivity[j / 32] & (1 << (j % 32)))) {
+$displacements
+            const scalar dist = sqrt($squared_sum + (Eps * Eps));
+            if(gennrand_uniform() < exp(-dist / RegrowthLength)) {
+                add_synapse(j);
+                rowConnectivity[j / 32] |= (1 << (j % 32));
+                break;
+            }
+        }
+    }
+}

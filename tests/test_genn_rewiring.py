@@ -1,0 +1,200 @@
+"""GeNN (CPU backend, batch 1): DEEP R on spatial connections."""
+import numpy as np
+import pytest
+
+from ml_genn_spatial._genn import genn_available
+
+pytestmark = pytest.mark.genn
+
+try:
+    from ml_genn import Connection, Network, Population
+    from ml_genn.callbacks import VarRecorder
+    from ml_genn.compilers import InferenceCompiler
+    from ml_genn.compilers.event_prop_compiler import default_params
+    from ml_genn.connectivity import Dense, FixedProbability
+    from ml_genn.initializers import Normal
+    from ml_genn.losses import SparseCategoricalCrossentropy
+    from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+    from ml_genn.optimisers import Adam
+    from ml_genn.serialisers import Numpy
+    from ml_genn.synapses import Exponential
+    from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
+                                 SpatialInferenceCompiler, SpatialSparse,
+                                 place, pull_positions, get_positions)
+    from ml_genn_spatial.geometry import delay_steps, distance
+    from genn_networks import random_inputs
+except ImportError:
+    if genn_available():
+        raise
+
+NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS, MAX_DELAY = 6, 32, 3, 60, 15
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def _network(regrowth_length=None, seed=1):
+    network = Network(default_params)
+    with network:
+        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
+        hid = Population(LeakyIntegrateFire(tau_refrac=None), NUM_HIDDEN,
+                         name="hid")
+        out = Population(LeakyIntegrate(readout="sum_var"), NUM_CLASSES,
+                         name="out")
+        space = Space(2, bounds=(-1.0, 1.0), rng=seed)
+        place(inp, space)
+        place(hid, space)
+        Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
+                   Exponential(5.0), name="inp_hid")
+        rec = Connection(hid, hid, SpatialSparse(
+            0.2, Normal(0.0, 0.3), MAX_DELAY,
+            regrowth_length=regrowth_length), Exponential(5.0), name="hid_hid")
+        Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
+                   name="hid_out")
+    return network, inp, hid, out, rec
+
+
+@pytest.mark.parametrize("regrowth_length", [None, 0.5])
+def test_deep_r_keeps_synapse_count_and_regrown_delays_follow_positions(
+        tmp_path, regrowth_length):
+    network, inp, hid, out, rec = _network(regrowth_length)
+    compiler = SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
+        batch_size=1, deep_r_conns=[rec],
+        deep_r_record_rewirings={rec: "rewirings"}, rng_seed=3)
+    compiled = compiler.compile(network, name="deepr")
+    rng = np.random.default_rng(0)
+    x = random_inputs(9, NUM_INPUTS, TIMESTEPS, 1.0, 0.1, rng)
+    y = np.arange(9) % NUM_CLASSES
+    serialiser = Numpy(str(tmp_path / "checkpoints"))
+    with compiled:
+        genn_rec = compiled.connection_populations[rec]
+        genn_rec.pull_connectivity_from_device()
+        before = set(zip(genn_rec.get_sparse_pre_inds(),
+                         genn_rec.get_sparse_post_inds()))
+        _, data = compiled.train({inp: x}, {out: y}, num_epochs=3,
+                                 shuffle=False, callbacks=[])
+        genn_rec.pull_connectivity_from_device()
+        after = set(zip(genn_rec.get_sparse_pre_inds(),
+                        genn_rec.get_sparse_post_inds()))
+        compiled.save(("final",), serialiser)
+        compiled.save_connectivity(("final",), serialiser)
+        pull_positions(compiled)
+        trained_positions = get_positions(hid)
+
+    assert len(after) == len(before), "rewiring changed the synapse count"
+    assert sum(int(r[0]) for r in data["rewirings"]) > 0
+    assert len(after - before) > 0, "no synapse was regrown"
+
+    # A fresh network restores connectivity and positions from the
+    # checkpoint ...
+    fresh, f_inp, f_hid, f_out, f_rec = _network(seed=7)
+    fresh.load(("final",), serialiser)
+    assert set(zip(f_rec.connectivity.pre_ind,
+                   f_rec.connectivity.post_ind)) == after
+    np.testing.assert_array_equal(get_positions(f_hid), trained_positions)
+
+    # ... and its spatial delays, regrown synapses included, act exactly as
+    # mlGeNN's explicit per-synapse delays computed by NumPy
+    pre_ind = np.asarray(f_rec.connectivity.pre_ind)
+    post_ind = np.asarray(f_rec.connectivity.post_ind)
+    weights = np.asarray(f_rec.connectivity.weight)
+    delays = delay_steps(distance(trained_positions, trained_positions,
+                                  pre_ind=pre_ind, post_ind=post_ind),
+                         MAX_DELAY / np.sqrt(8.0), 0.0, MAX_DELAY)
+    recorded = {}
+    for spatial in (True, False):
+        net = Network(default_params)
+        with net:
+            h = Population(LeakyIntegrate(tau_mem=20.0, readout="var"),
+                           NUM_HIDDEN, name="h")
+            src = Population(SpikeInput(max_spikes=2000), NUM_HIDDEN,
+                             name="src")
+            if spatial:
+                space = Space(2, bounds=(-1.0, 1.0))
+                place(src, space, trained_positions)
+                place(h, space, trained_positions)
+                Connection(src, h, SpatialSparse(
+                    1.0, weights, MAX_DELAY, allow_self_connections=True,
+                    pre_ind=pre_ind, post_ind=post_ind), Exponential(5.0))
+            else:
+                sparse = FixedProbability(1.0, weights,
+                                          allow_self_connections=True,
+                                          delay=delays.astype(float))
+                sparse.pre_ind, sparse.post_ind = pre_ind, post_ind
+                Connection(src, h, sparse, Exponential(5.0),
+                           max_delay_steps=MAX_DELAY)
+        compiler = (SpatialInferenceCompiler if spatial
+                    else InferenceCompiler)(evaluate_timesteps=TIMESTEPS,
+                                            dt=1.0, batch_size=1)
+        compiled_inf = compiler.compile(net, name=f"check{int(spatial)}")
+        with compiled_inf:
+            spikes = random_inputs(1, NUM_HIDDEN, TIMESTEPS, 1.0, 0.1,
+                                   np.random.default_rng(5))
+            _, cb = compiled_inf.evaluate(
+                {src: spikes}, {h: np.zeros((1, TIMESTEPS, NUM_HIDDEN))},
+                callbacks=[VarRecorder(h, "v", key="v")])
+        recorded[spatial] = np.asarray(cb["v"][0])
+    assert np.abs(recorded[False]).max() > 0.0
+    np.testing.assert_allclose(recorded[True], recorded[False], rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_distance_aware_regrowth_prefers_near_targets():
+    """100 sources at the origin, 400 targets on four shells; 4 regrowths
+    per source. The shells' shares of the new synapses must match
+    exp(-d / regrowth_length) (chi-square, fixed seed) and not a uniform
+    draw."""
+    radii = np.array([0.2, 0.6, 1.0, 1.4])
+    per_shell, num_sources, per_row, length = 100, 100, 4, 0.5
+    angles = np.random.default_rng(2).uniform(0, 2 * np.pi,
+                                              per_shell * len(radii))
+    shell = np.repeat(np.arange(len(radii)), per_shell)
+    targets = np.stack([radii[shell] * np.cos(angles),
+                        radii[shell] * np.sin(angles)], axis=1)
+    network = Network(default_params)
+    with network:
+        src = Population(SpikeInput(max_spikes=10), num_sources, name="src")
+        tgt = Population(LeakyIntegrateFire(tau_refrac=None), len(targets),
+                         name="tgt")
+        out = Population(LeakyIntegrate(readout="sum_var"), 2, name="out")
+        space = Space(2)
+        place(src, space, np.zeros((num_sources, 2)))
+        place(tgt, space, targets)
+        conn = Connection(src, tgt, SpatialSparse(
+            0.02, 1.0, 20, scale=10.0, regrowth_length=length),
+            Exponential(5.0), name="src_tgt")
+        Connection(tgt, out, Dense(0.1), Exponential(5.0), name="tgt_out")
+    compiled = SpatialEventPropCompiler(
+        example_timesteps=10, losses=SparseCategoricalCrossentropy(),
+        dt=1.0, batch_size=1, deep_r_conns=[conn],
+        rng_seed=11).compile(network, name="regrowth")
+    with compiled:
+        genn_conn = compiled.connection_populations[conn]
+        genn_conn.pull_connectivity_from_device()
+        before = set(zip(genn_conn.get_sparse_pre_inds(),
+                         genn_conn.get_sparse_post_inds()))
+        compiled.genn_model.custom_update("DeepRInit")
+        deep_r_2 = compiled.genn_model.custom_connectivity_updates[
+            f"DeepR2{genn_conn.name}"]
+        dormant = deep_r_2.pre_vars["NumDormant"]
+        dormant.view[:] = per_row
+        dormant.push_to_device()
+        compiled.genn_model.custom_update("DeepR2")
+        genn_conn.pull_connectivity_from_device()
+        after = set(zip(genn_conn.get_sparse_pre_inds(),
+                        genn_conn.get_sparse_post_inds()))
+    new = np.array(sorted(after - before))
+    assert len(new) == num_sources * per_row
+    counts = np.bincount(shell[new[:, 1]], minlength=len(radii))
+
+    def chi_square(weights):
+        expected = len(new) * weights / weights.sum()
+        return np.sum((counts - expected) ** 2 / expected)
+
+    critical = 16.27        # chi-square, 3 degrees of freedom, p = 0.001
+    assert chi_square(np.exp(-radii / length)) < critical, counts
+    assert chi_square(np.ones(len(radii))) > critical, counts
