@@ -57,24 +57,33 @@ def backward_code(dimensions: int, feedback: bool) -> str:
     return code
 
 
-def scatter_code(dimensions: int) -> str:
+def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
     """Event code of the mirror synapse that scatters one component of the
-    position gradient to both of its neurons."""
+    position gradient to both of its neurons; with ``wiring_cost`` it adds
+    the wiring cost's position gradient (from ``WiringT``) and records the
+    distances (``DistanceT``) that the weight part needs."""
     check_dimensions(dimensions)
     direction = f"dx{dimensions - 1}"
     for k in reversed(range(dimensions - 1)):
         direction = f"(ScatterDim == {k}) ? dx{k} : ({direction})"
     return load_template("scatter").substitute(
         _displacement_slots(dimensions), direction=direction,
-        dimensions=dimensions)
+        dimensions=dimensions,
+        wiring_term="WiringT[id_syn]" if wiring_cost else "0.0",
+        record_distance=("    if (ScatterDim == 0 && batch == 0) {\n"
+                         "        DistanceT[id_syn] = dist;\n    }"
+                         if wiring_cost else ""))
 
 
-def transpose_code(zero_source: bool) -> str:
+def transpose_code(zero_source: bool, wiring_cost: bool = False) -> str:
     """Custom update code writing a synapse's delay gradient into its
     mirror's dense array; with ``zero_source`` the gradient is then
-    zeroed (batch size 1, where no batch reduction did it)."""
+    zeroed (batch size 1, where no batch reduction did it); with
+    ``wiring_cost`` it also applies the wiring cost's weight gradient and
+    hands ``strength * |w|`` to the mirror."""
     return load_template("transpose").substitute(
-        zero_source="Gradient = 0.0;" if zero_source else "")
+        zero_source="Gradient = 0.0;" if zero_source else "",
+        wiring=load_template("wiring_cost").template if wiring_cost else "")
 
 
 def accumulate_code(dimensions: int) -> str:

@@ -358,15 +358,19 @@ class SpatialEventPropCompiler(EventPropCompiler):
         num_source = int(np.prod(conn.source().shape))
         num_target = int(np.prod(conn.target().shape))
         params = _spatial_params(conn)
+        wiring = conn.connectivity.wiring_cost > 0.0
+        mirror_arrays = ["DelayGradientT"] + (["WiringT", "DistanceT"]
+                                              if wiring else [])
         mirror_model = create_weight_update_model(
-            f"SpatialMirror{dimensions}D",
+            f"SpatialMirror{dimensions}D{'Wiring' if wiring else ''}",
             params=(_SPATIAL_PARAM_TYPES + [("ScatterDim", "int"),
                                             ("EmitScatter", "int")]),
-            extra_global_params=[("DelayGradientT", "scalar*")],
+            extra_global_params=[(name, "scalar*")
+                                 for name in mirror_arrays],
             pre_vars=_position_vars(dimensions, "XPre"),
             post_vars=_position_vars(dimensions, "XPost"),
             pre_event_threshold_condition_code="EmitScatter",
-            pre_event_syn_code=codegen.scatter_code(dimensions))
+            pre_event_syn_code=codegen.scatter_code(dimensions, wiring))
         mirror = genn_model.add_synapse_population(
             f"{conn.name}_PositionMirror", "DENSE",
             neuron_populations[conn.target()],
@@ -377,8 +381,9 @@ class SpatialEventPropCompiler(EventPropCompiler):
                 _position_var_vals(get_positions(conn.target()), "XPre"),
                 _position_var_vals(get_positions(conn.source()), "XPost")),
             init_postsynaptic("DeltaCurr"))
-        mirror.extra_global_params["DelayGradientT"].set_init_values(
-            np.zeros(num_source * num_target, dtype=np.float32))
+        for name in mirror_arrays:
+            mirror.extra_global_params[name].set_init_values(
+                np.zeros(num_source * num_target, dtype=np.float32))
         mirror.set_wu_param_dynamic("ScatterDim")
         mirror.set_wu_param_dynamic("EmitScatter")
         mirror.pre_target_var = "PositionGradientIn"
@@ -405,22 +410,33 @@ class SpatialEventPropCompiler(EventPropCompiler):
                 "PositionReduce", f"CUPositionReduce{index}")
             transpose_source = create_wu_var_ref(
                 genn_syn, "ReducedPositionDelayGradient")
-            transpose_code = codegen.transpose_code(zero_source=False)
         else:
             transpose_source = delay_gradient_ref
-            transpose_code = codegen.transpose_code(zero_source=True)
         transpose_model = {
             "var_refs": [("Gradient", "scalar",
                           VarAccessMode.READ_ONLY if self.batch_size > 1
                           else VarAccessMode.READ_WRITE)],
-            "extra_global_param_refs": [("DelayGradientT", "scalar*")],
-            "update_code": transpose_code}
+            "extra_global_param_refs": [(name, "scalar*")
+                                        for name in mirror_arrays],
+            "update_code": codegen.transpose_code(
+                zero_source=self.batch_size == 1, wiring_cost=wiring)}
+        transpose_refs = {"Gradient": transpose_source}
+        transpose_params = {}
+        if wiring:
+            transpose_model["params"] = [("WiringCost", "scalar")]
+            transpose_params["WiringCost"] = conn.connectivity.wiring_cost
+            transpose_model["var_refs"] += [
+                ("Weight", "scalar", VarAccessMode.READ_ONLY),
+                ("WeightGradient", "scalar")]
+            transpose_refs["Weight"] = create_wu_var_ref(genn_syn, "g")
+            transpose_refs["WeightGradient"] = create_wu_var_ref(genn_syn,
+                                                                 "Gradient")
         self.add_custom_update(
             genn_model,
             CustomUpdateModel(
-                transpose_model, {}, {}, {"Gradient": transpose_source}, {},
-                {"DelayGradientT": create_wu_egp_ref(mirror,
-                                                     "DelayGradientT")}),
+                transpose_model, transpose_params, {}, transpose_refs, {},
+                {name: create_wu_egp_ref(mirror, name)
+                 for name in mirror_arrays}),
             "PositionTranspose", f"CUPositionTranspose{index}")
         self.add_custom_update(
             genn_model,

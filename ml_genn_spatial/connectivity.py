@@ -29,9 +29,16 @@ class SpatialConnectivity:
                          by default ``max_delay_steps`` divided by the
                          diameter of the space's bounds
         offset:          delay at zero distance [timesteps]
+        wiring_cost:     strength of the training term
+                         ``wiring_cost * sum |w| * distance`` of this
+                         connection [per unit weight per space unit]; 0
+                         for none
     """
 
-    def _init_spatial(self, max_delay_steps, scale, offset):
+    def _init_spatial(self, max_delay_steps, scale, offset,
+                      wiring_cost=0.0):
+        self.wiring_cost = check_finite_scalar(wiring_cost, "wiring_cost",
+                                               minimum=0.0)
         self.max_delay_steps = check_max_delay_steps(max_delay_steps)
         if self.max_delay_steps > MAX_GENN_DELAY_STEPS:
             raise ValueError(f"max_delay_steps={self.max_delay_steps} "
@@ -67,12 +74,13 @@ class SpatialDense(SpatialConnectivity, Dense):
         max_delay_steps: largest delay [timesteps]
         scale:           delay per unit distance [timesteps per space unit]
         offset:          delay at zero distance [timesteps]
+        wiring_cost:     strength of the wiring cost training term
     """
 
     def __init__(self, weight, max_delay_steps: int, scale: float = None,
-                 offset: float = 0.0):
+                 offset: float = 0.0, wiring_cost: float = 0.0):
         Dense.__init__(self, weight=weight, delay=0)
-        self._init_spatial(max_delay_steps, scale, offset)
+        self._init_spatial(max_delay_steps, scale, offset, wiring_cost)
 
 
 class SpatialSparse(SpatialConnectivity, FixedProbability):
@@ -91,6 +99,7 @@ class SpatialSparse(SpatialConnectivity, FixedProbability):
                          a neuron to itself
         pre_ind, post_ind: explicit synapses (source and target indices)
                          instead of a random draw
+        wiring_cost:     strength of the wiring cost training term
         regrowth_length: with DEEP R rewiring (the compiler's
                          ``deep_r_conns``), draw each regrown synapse's
                          target with probability proportional to
@@ -101,9 +110,10 @@ class SpatialSparse(SpatialConnectivity, FixedProbability):
     def __init__(self, p: float, weight, max_delay_steps: int,
                  scale: float = None, offset: float = 0.0,
                  allow_self_connections: bool = False, pre_ind=None,
-                 post_ind=None, regrowth_length: float = None):
+                 post_ind=None, wiring_cost: float = 0.0,
+                 regrowth_length: float = None):
         FixedProbability.__init__(self, p, weight, allow_self_connections)
-        self._init_spatial(max_delay_steps, scale, offset)
+        self._init_spatial(max_delay_steps, scale, offset, wiring_cost)
         self.regrowth_length = (
             None if regrowth_length is None
             else check_finite_scalar(regrowth_length, "regrowth_length",

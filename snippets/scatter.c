@@ -3,6 +3,7 @@
 // component ScatterDim of the position gradient it adds
 //     scale * G_ij * (x_i - x_j) / dist_ij   to neuron i (addToPost)
 //     scale * G_ij * (x_j - x_i) / dist_ij   to neuron j (addToPre)
+// (plus, with a wiring cost, strength * |w_ij| * (x_i - x_j) / dist_ij).
 // Both go through GeNN's own accumulation (atomic on GPUs). Every batch
 // lane adds the same value, hence the division by num_batch before the
 // batch reduction. Clamped delays (and zero distance) pass no gradient.
@@ -11,12 +12,18 @@ if (ScatterDim < $dimensions) {
     $displacements
     const scalar dist = sqrt($squared_sum + (Eps * Eps));
     const scalar rawDelay = Offset + (Scale * dist);
-    if (dist > 0.0 && rawDelay >= 0.0 && rawDelay <= MaxDelay) {
+    // dL/d(dist): through the delay (none where it is clamped), plus the
+    // wiring cost strength * |w| when there is one
+    const scalar delayTerm = (rawDelay >= 0.0 && rawDelay <= MaxDelay) ?
+        (Scale * delayGradient) : 0.0;
+    const scalar distanceGradient = delayTerm + $wiring_term;
+    if (dist > 0.0) {
         const scalar direction = $direction;
-        const scalar v = (Scale * delayGradient * direction) / (dist * num_batch);
+        const scalar v = (distanceGradient * direction) / (dist * num_batch);
         addToPost(v);
         addToPre(-v);
     }
+$record_distance
 }
 // One more event step, after every lane has read every component, clears
 // the element for the next batch (synapses removed by rewiring must leave

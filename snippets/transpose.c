@@ -1,5 +1,7 @@
 // Write the (batch-summed) delay gradient of spatial synapse i -> j into
 // the dense array of its mirror j -> i, at the mirror's synapse index
 // j * num_pre + i. Each synapse owns its element: no atomics needed.
-DelayGradientT[(id_post * num_pre) + id_pre] = Gradient;
+const unsigned int mirrorIndex = (id_post * num_pre) + id_pre;
+DelayGradientT[mirrorIndex] = Gradient;
 $zero_source
+$wiring

@@ -77,7 +77,7 @@ def random_inputs(num_trials, num_inputs, timesteps, dt, rate, rng):
 
 def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
                   spatial, recurrent, max_delay_steps, scale, dimensions,
-                  delays=None, masks=None):
+                  delays=None, masks=None, wiring_cost=0.0):
     """Input -> LIF hidden (-> hidden) -> leaky-integrator output.
 
     With ``spatial`` the input->hidden and hidden->hidden connections are
@@ -89,14 +89,15 @@ def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
         if masks is None:
             if spatial:
                 return SpatialDense(weights[key], max_delay_steps,
-                                    scale=scale)
+                                    scale=scale, wiring_cost=wiring_cost)
             return Dense(weights[key], delays[key])
         pre_ind, post_ind = np.nonzero(masks[key])
         if spatial:
             return SpatialSparse(1.0, weights[key][pre_ind, post_ind],
                                  max_delay_steps, scale=scale,
                                  allow_self_connections=True,
-                                 pre_ind=pre_ind, post_ind=post_ind)
+                                 pre_ind=pre_ind, post_ind=post_ind,
+                                 wiring_cost=wiring_cost)
         sparse = FixedProbability(1.0, weights[key][pre_ind, post_ind],
                                   allow_self_connections=True,
                                   delay=delays[key][pre_ind, post_ind])

@@ -25,7 +25,8 @@ try:
     from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, place)
     from ml_genn_spatial.geometry import delay_steps, distance
-    from ml_genn_spatial.gradients import position_gradients
+    from ml_genn_spatial.gradients import (position_gradients,
+                                           wiring_cost_gradients)
     from genn_networks import (Capture, FrozenOptimiser, build_network,
                                dense_values, random_inputs)
 except ImportError:
@@ -95,11 +96,12 @@ def test_spike_arrival_time_is_spike_time_plus_distance_delay():
 
 
 def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
-               masks, inputs, labels, max_delay, scale, timesteps):
+               masks, inputs, labels, max_delay, scale, timesteps,
+               wiring_cost=0.0):
     network, inp, hid, out, conns = build_network(
         inputs[0].end_spikes.shape[0], positions["hid"].shape[0],
         weights["hid_out"].shape[1], positions, weights, spatial, recurrent,
-        max_delay, scale, dimensions, delays, masks)
+        max_delay, scale, dimensions, delays, masks, wiring_cost)
     kwargs = dict(example_timesteps=timesteps,
                   losses=SparseCategoricalCrossentropy(),
                   optimiser=FrozenOptimiser(), dt=1.0, batch_size=1)
@@ -110,7 +112,8 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
         compiler = EventPropCompiler(
             delay_learn_conns=[c for k, c in conns.items() if k != "hid_out"],
             delay_optimiser=FrozenOptimiser(), **kwargs)
-    name = f"grad{int(spatial)}{dimensions}{int(recurrent)}"
+    name = (f"grad{int(spatial)}{dimensions}{int(recurrent)}"
+            f"{int(masks is not None)}{int(wiring_cost > 0)}")
     compiled = compiler.compile(network, name=name)
     with compiled:
         targets = {}
@@ -160,15 +163,10 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
     return values
 
 
-@pytest.mark.parametrize("dimensions, recurrent, sparse",
-                         [(1, False, False), (2, True, False),
-                          (3, True, False), (1, True, True),
-                          (2, False, True), (3, True, True)])
-def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
-        dimensions, recurrent, sparse):
+def _problem(dimensions, sparse, seed):
     num_inputs, num_hidden, num_outputs = 5, 8, 3
     timesteps, max_delay, scale = 80, 12, 4.0
-    rng = np.random.default_rng(10 + dimensions)
+    rng = np.random.default_rng(seed)
     positions = {"inp": rng.uniform(-1, 1, (num_inputs, dimensions)),
                  "hid": rng.uniform(-1, 1, (num_hidden, dimensions))}
     weights = {"inp_hid": rng.normal(1.0, 0.5, (num_inputs, num_hidden)),
@@ -182,8 +180,50 @@ def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
               for key in ("inp_hid", "hid_hid")} if sparse else None)
     inputs = random_inputs(3, num_inputs, timesteps, 1.0, 0.1, rng)
     labels = np.array([0, 1, 2])
-    args = (dimensions, recurrent, positions, weights, delays, masks,
-            inputs, labels, max_delay, scale, timesteps)
+    return (positions, weights, delays, masks, inputs, labels, max_delay,
+            scale, timesteps)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_wiring_cost_gradients_equal_numpy(sparse):
+    """With frozen weights and positions, switching the wiring cost on adds
+    exactly its gradient: once to the weight gradient at the end of batch 1
+    and, scattered in batches 1 and 2, twice to the position gradients."""
+    dimensions, strength = 2, 0.05
+    problem = _problem(dimensions, sparse, seed=21)
+    positions, weights, masks = problem[0], problem[1], problem[3]
+    without = _gradients(True, dimensions, True, *problem)
+    with_cost = _gradients(True, dimensions, True, *problem,
+                           wiring_cost=strength)
+
+    expected_position = {"inp": 0.0, "hid": 0.0}
+    for key, pre, post in (("inp_hid", "inp", "hid"),
+                           ("hid_hid", "hid", "hid")):
+        w = weights[key] * (masks[key] if sparse else 1.0)
+        d_pre, d_post, d_weight = wiring_cost_gradients(
+            w, positions[pre], positions[post], strength)
+        expected_position[pre] = expected_position[pre] + d_pre
+        expected_position[post] = expected_position[post] + d_post
+        got = with_cost[f"{key}_weight"] - without[f"{key}_weight"]
+        np.testing.assert_allclose(got, d_weight * (w != 0.0), rtol=1e-3,
+                                   atol=1e-6)
+    for name in ("inp", "hid"):
+        assert np.abs(expected_position[name]).max() > 0.0
+        got = (with_cost[f"{name}_position"]
+               - without[f"{name}_position"])
+        np.testing.assert_allclose(got, 2.0 * expected_position[name],
+                                   rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize("dimensions, recurrent, sparse",
+                         [(1, False, False), (2, True, False),
+                          (3, True, False), (1, True, True),
+                          (2, False, True), (3, True, True)])
+def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
+        dimensions, recurrent, sparse):
+    problem = _problem(dimensions, sparse, seed=10 + dimensions)
+    positions, scale, max_delay = problem[0], problem[7], problem[6]
+    args = (dimensions, recurrent) + problem
     reference = _gradients(False, *args)
     spatial = _gradients(True, *args)
 
