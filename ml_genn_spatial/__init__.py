@@ -23,6 +23,8 @@ _GENN_NAMES = {
     "layout": "ml_genn_spatial.export",
     "save_layout": "ml_genn_spatial.export",
     "pull_positions": "ml_genn_spatial.export",
+    "prune": "ml_genn_spatial.rewiring",
+    "ConnectivityRecord": "ml_genn_spatial.callbacks",
     "SpatialEventPropCompiler": "ml_genn_spatial.compilers",
     "SpatialInferenceCompiler": "ml_genn_spatial.compilers",
 }

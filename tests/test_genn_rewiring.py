@@ -18,9 +18,10 @@ try:
     from ml_genn.optimisers import Adam
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
-    from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
+    from ml_genn_spatial import (ConnectivityRecord, Space, SpatialDense,
+                                 SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, SpatialSparse,
-                                 place, pull_positions, get_positions)
+                                 get_positions, place, prune, pull_positions)
     from ml_genn_spatial.geometry import delay_steps, distance
     from genn_networks import random_inputs
 except ImportError:
@@ -198,3 +199,63 @@ def test_distance_aware_regrowth_prefers_near_targets():
     critical = 16.27        # chi-square, 3 degrees of freedom, p = 0.001
     assert chi_square(np.exp(-radii / length)) < critical, counts
     assert chi_square(np.ones(len(radii))) > critical, counts
+
+
+@pytest.mark.parametrize("by", ["weight", "length"])
+def test_prune_trained_network_then_fine_tune(tmp_path, by):
+    """Train dense, load the checkpoint, prune the recurrent connection to
+    90 % sparsity, fine-tune: the records show the sparsity and the kept
+    synapses are the strongest (or shortest)."""
+    network = Network(default_params)
+    with network:
+        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
+        hid = Population(LeakyIntegrateFire(tau_refrac=None), NUM_HIDDEN,
+                         name="hid")
+        out = Population(LeakyIntegrate(readout="sum_var"), NUM_CLASSES,
+                         name="out")
+        space = Space(2, bounds=(-1.0, 1.0), rng=4)
+        place(inp, space)
+        place(hid, space)
+        Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
+                   Exponential(5.0), name="inp_hid")
+        rec = Connection(hid, hid, SpatialDense(Normal(0.0, 0.3), MAX_DELAY),
+                         Exponential(5.0), name="hid_hid")
+        Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
+                   name="hid_out")
+
+    def compile_and_train(name, epochs, callbacks):
+        compiled = SpatialEventPropCompiler(
+            example_timesteps=TIMESTEPS,
+            losses=SparseCategoricalCrossentropy(), optimiser=Adam(0.01),
+            position_optimiser=Adam(0.01), dt=1.0,
+            batch_size=1).compile(network, name=name)
+        rng = np.random.default_rng(0)
+        x = random_inputs(6, NUM_INPUTS, TIMESTEPS, 1.0, 0.1, rng)
+        with compiled:
+            _, data = compiled.train({inp: x}, {out: np.arange(6) % 3},
+                                     num_epochs=epochs, shuffle=False,
+                                     callbacks=callbacks)
+            compiled.save((name,), serialiser)
+        return data
+
+    serialiser = Numpy(str(tmp_path / "checkpoints"))
+    compile_and_train("dense", 2, [])
+    network.load(("dense",), serialiser)
+    trained_w = np.asarray(rec.connectivity.weight).reshape(-1)
+    positions = get_positions(hid)
+    trained_d = distance(positions, positions).reshape(-1)
+
+    prune(rec, 0.9, by=by)
+    data = compile_and_train("pruned", 2, [ConnectivityRecord(rec, "conn")])
+    expected_kept = round(0.1 * NUM_HIDDEN * NUM_HIDDEN)
+    assert [r["num_synapses"] for r in data["conn"]] == [expected_kept] * 2
+    assert data["conn"][-1]["sparsity"] == pytest.approx(0.9, abs=1e-3)
+
+    kept = (np.asarray(rec.connectivity.pre_ind) * NUM_HIDDEN
+            + np.asarray(rec.connectivity.post_ind))
+    removed = np.setdiff1d(np.arange(NUM_HIDDEN * NUM_HIDDEN), kept)
+    if by == "weight":
+        assert np.abs(trained_w[kept]).min() >= np.abs(trained_w[removed]).max()
+    else:
+        assert trained_d[kept].max() <= trained_d[removed].min()
+        assert data["conn"][-1]["mean_length"] < trained_d.mean()
