@@ -40,7 +40,7 @@ from pygenn import (CustomUpdateVarAccess, VarAccess, VarAccessMode,
                     create_wu_pre_var_ref, create_wu_var_ref,
                     init_postsynaptic, init_weight_update,
                     create_weight_update_model)
-from ml_genn.callbacks import Callback
+from ml_genn.callbacks import Callback, CustomUpdateOnTimestepBegin
 from ml_genn.compilers import EventPropCompiler, InferenceCompiler
 from ml_genn.compilers.compiler import create_reset_custom_update
 from ml_genn.neurons import LeakyIntegrateFire
@@ -126,13 +126,40 @@ class SpatialInferenceCompiler(InferenceCompiler):
     positions of the placed populations, as in training.
 
     Takes the arguments of :class:`ml_genn.compilers.InferenceCompiler`;
-    pass the same ``dt`` [ms] as in training.
+    pass the same ``dt`` [ms] as in training. Unlike mlGeNN's default,
+    ``reset_in_syn_between_batches`` is True: synaptic input, and spikes
+    still travelling in the dendritic delay buffers, are cleared before each
+    example, as EventProp training clears them at the end of each trial.
+    Without it, input leaks from one example into the next and a network
+    evaluates differently from how it trained (in one Yin-Yang run, chance
+    accuracy instead of the training network's own validation accuracy).
     """
+
+    def __init__(self, *args, reset_in_syn_between_batches=True, **kwargs):
+        super().__init__(
+            *args, reset_in_syn_between_batches=reset_in_syn_between_batches,
+            **kwargs)
 
     def pre_compile(self, network, genn_model, **kwargs):
         check_backend_batch(genn_model, self.batch_size)
         self._spatial_conns = set(spatial_connections(network))
         return super().pre_compile(network, genn_model, **kwargs)
+
+    def create_compiled_network(self, genn_model, neuron_populations,
+                                connection_populations, compile_state):
+        compiled = super().create_compiled_network(
+            genn_model, neuron_populations, connection_populations,
+            compile_state)
+        # EventProp discards the input that would arrive in the last
+        # timestep of a trial; do the same so that a network evaluates
+        # exactly as it did in training
+        for i, genn_syn in enumerate(connection_populations.values()):
+            self.add_out_post_zero_custom_update(
+                genn_model, genn_syn, "ZeroOutPost", f"CUZeroOutPostLast{i}")
+        last_timestep = self.evaluate_timesteps - 1
+        compiled.base_callbacks.append(CustomUpdateOnTimestepBegin(
+            "ZeroOutPost", lambda t: t == last_timestep))
+        return compiled
 
     def build_weight_update_model(self, conn, connect_snippet,
                                   compile_state):

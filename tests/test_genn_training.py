@@ -198,3 +198,43 @@ def test_max_delay_beyond_genn_and_wrong_positions_are_refused():
         pop = Population(SpikeInput(max_spikes=10), 3)
     with pytest.raises(ValueError):
         place(pop, Space(2), np.zeros((3, 3)))
+
+
+class ReadoutGrab(Callback):
+    """Readout of every (batch size 1) validation example."""
+
+    def __init__(self, out):
+        self.out, self.readouts = out, []
+
+    def set_params(self, compiled_network, **kwargs):
+        self.compiled = compiled_network
+
+    def on_batch_end(self, batch, metrics):
+        self.readouts.append(
+            self.compiled.get_readout([self.out])[0][0].copy())
+
+
+def test_inference_evaluates_as_the_training_network(tmp_path):
+    """Example after example, SpatialInferenceCompiler gives the readouts
+    that the EventProp network itself gives in validation: no synaptic
+    input or delayed spike leaks from one example into the next."""
+    x, y = _task(repeats=2)
+    network, inp, hid, out = _network()
+    compiled = _compiler().compile(network, name="valid")
+    serialiser = Numpy(str(tmp_path / "checkpoints"))
+    grab = ReadoutGrab(out)
+    with compiled:
+        compiled.train({inp: x}, {out: y}, num_epochs=2, shuffle=False,
+                       callbacks=[], validation_x={inp: x},
+                       validation_y={out: y}, validation_callbacks=[grab])
+        compiled.save(("final",), serialiser)
+    # the validation after the last epoch used the final weights/positions
+    validation = np.array(grab.readouts[-len(x):])
+    network.load(("final",), serialiser)
+    inference = SpatialInferenceCompiler(
+        evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=1).compile(
+            network, name="validinf")
+    with inference:
+        predicted = inference.predict({inp: x}, [out], callbacks=[])[0][out]
+    assert np.ptp(validation) > 0.0
+    np.testing.assert_allclose(predicted, validation, rtol=1e-5, atol=1e-5)
