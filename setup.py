@@ -24,7 +24,8 @@ setup(
     python_requires=">=3.9",
     install_requires=["numpy>=1.22"],
     extras_require={
-        "test": ["pytest>=7", "h5py>=3.8"],
+        "test": ["pytest>=7", "h5py>=3.8", "matplotlib>=3.7",
+                 "networkx>=3.0"],
         "examples": ["tqdm>=4.65", "h5py>=3.8", "matplotlib>=3.7",
                      "networkx>=3.0"],
     },

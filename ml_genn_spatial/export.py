@@ -65,6 +65,9 @@ def layout(network) -> dict:
                         eps=space.eps, pre_ind=pre_ind, post_ind=post_ind)
         connections[conn.name] = {
             "source": source.name, "target": target.name,
+            "eps": space.eps, "scale": connectivity.resolve_scale(space),
+            "offset": connectivity.offset,
+            "max_delay_steps": connectivity.max_delay_steps,
             "distance": dist,
             "delay": delay_steps(dist, connectivity.resolve_scale(space),
                                  connectivity.offset,
@@ -76,13 +79,15 @@ def layout(network) -> dict:
 
 def save_layout(network, path: str):
     """Write :func:`layout` to a NumPy ``.npz`` file: arrays named
-    ``positions/<population>`` and ``<connection>/<field>``."""
+    ``positions/<population>`` and ``<connection>/<field>`` (names and
+    scalars as 0-d arrays; ``pre_ind``/``post_ind`` only for sparse
+    connections)."""
     data = layout(network)
     arrays = {f"positions/{name}": value
               for name, value in data["populations"].items()}
     for name, fields in data["connections"].items():
         for field, value in fields.items():
-            if isinstance(value, np.ndarray):
-                arrays[f"{name}/{field}"] = value
+            if value is not None:
+                arrays[f"{name}/{field}"] = np.asarray(value)
     np.savez(path, **arrays)
     return data
