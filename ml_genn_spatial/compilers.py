@@ -195,10 +195,11 @@ class SpatialEventPropCompiler(EventPropCompiler):
     the module documentation for the mechanism).
 
     Args:
-        position_optimiser: optimiser of the positions (an
+        position_optimiser: optimiser of the positions [space units]: an
                             :class:`ml_genn.optimisers.Optimiser` or its
-                            name); by default the weight optimiser's type
-                            with mlGeNN's defaults
+                            name (default: mlGeNN's Adam with its default
+                            learning rate); box bounds of the space clamp
+                            it, ball bounds project after each step
         kwargs:             the arguments of
                             :class:`ml_genn.compilers.EventPropCompiler`
                             (``example_timesteps``, ``losses``,

@@ -218,7 +218,8 @@ def test_wiring_cost_gradients_equal_numpy(sparse):
 @pytest.mark.parametrize("dimensions, recurrent, sparse",
                          [(1, False, False), (2, True, False),
                           (3, True, False), (1, True, True),
-                          (2, False, True), (3, True, True)])
+                          (2, False, True), (3, True, True),
+                          (8, True, True)])
 def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
         dimensions, recurrent, sparse):
     problem = _problem(dimensions, sparse, seed=10 + dimensions)
