@@ -1,0 +1,107 @@
+"""GeNN (CPU backend, batch 1) against the NumPy reference: the spatial
+EventProp compiler's weight and position gradients equal those of
+:mod:`ml_genn_spatial.reference` on small random networks."""
+import numpy as np
+import pytest
+
+from ml_genn_spatial._genn import genn_available
+import ml_genn_spatial.reference as R
+
+pytestmark = pytest.mark.genn
+
+try:
+    from ml_genn.losses import SparseCategoricalCrossentropy
+    from ml_genn_spatial import SpatialEventPropCompiler
+    from genn_networks import (Capture, FrozenOptimiser, build_network,
+                               dense_values, random_inputs)
+except ImportError:
+    if genn_available():
+        raise
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("dimensions, recurrent, sparse, seed",
+                         [(2, False, False, 0), (3, True, False, 1),
+                          (2, True, True, 3)])
+def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
+                                         seed):
+    num_inputs, num_hidden, num_outputs = 4, 7, 3
+    timesteps, max_delay, scale = 80, 12, 4.0
+    rng = np.random.default_rng(seed)
+    positions = {"inp": rng.uniform(-1, 1, (num_inputs, dimensions)),
+                 "hid": rng.uniform(-1, 1, (num_hidden, dimensions))}
+    weights = {"inp_hid": rng.normal(1.0, 0.5, (num_inputs, num_hidden)),
+               "hid_hid": rng.normal(0.0, 0.3, (num_hidden, num_hidden)),
+               "hid_out": rng.normal(0.5, 0.5, (num_hidden, num_outputs))}
+    masks = ({key: rng.random(weights[key].shape) < 0.6
+              for key in ("inp_hid", "hid_hid")} if sparse else None)
+    inputs = random_inputs(3, num_inputs, timesteps, 1.0, 0.1, rng)
+    labels = np.array([1, 0, 2])
+
+    # GeNN: trial 0's gradients, read after its backward pass (batch 1)
+    # and, for positions, after their scatter (batch 2)
+    network, inp, hid, out, conns = build_network(
+        num_inputs, num_hidden, num_outputs, positions, weights, True,
+        recurrent, max_delay, scale, dimensions, masks=masks)
+    compiled = SpatialEventPropCompiler(
+        example_timesteps=timesteps, losses=SparseCategoricalCrossentropy(),
+        optimiser=FrozenOptimiser(), position_optimiser=FrozenOptimiser(),
+        dt=1.0, batch_size=1).compile(network, name=f"ref{seed}")
+    with compiled:
+        weight_capture = Capture(
+            {key: (compiled.connection_populations[conn], "Gradient")
+             for key, conn in conns.items()}, batch=1)
+        position_capture = Capture(
+            {f"{name}_{k}": (compiled.neuron_populations[pop],
+                             f"PositionGradient{k}")
+             for name, pop in (("inp", inp), ("hid", hid))
+             for k in range(dimensions)},
+            batch=2, timestep=dimensions + 1)
+        compiled.train({inp: inputs}, {out: labels}, num_epochs=1,
+                       shuffle=False,
+                       callbacks=[weight_capture, position_capture])
+        genn_weight = {
+            key: dense_values(compiled.connection_populations[conn],
+                              weight_capture.values[key],
+                              int(np.prod(conn.source().shape)),
+                              int(np.prod(conn.target().shape)))
+            for key, conn in conns.items()}
+    genn_position = {name: np.stack(
+        [position_capture.values[f"{name}_{k}"] for k in range(dimensions)],
+        axis=1) for name in ("inp", "hid")}
+
+    # NumPy reference of the same network and trial
+    r_inp = R.Population(R.SpikeInput(), num_inputs, "inp", positions["inp"])
+    r_hid = R.Population(R.LeakyIntegrateFire(1.0, 0.0, 20.0), num_hidden,
+                         "hid", positions["hid"])
+    r_out = R.Population(R.LeakyIntegrate(20.0, readout="sum_var"),
+                         num_outputs, "out")
+    delay = R.SpatialDelay(scale, max_delay)
+    keys = ["inp_hid"] + (["hid_hid"] if recurrent else [])
+    r_conns = [R.Connection(src, r_hid, weights[key], 5.0, delay=delay,
+                            mask=None if masks is None else masks[key],
+                            name=key)
+               for key, src in zip(keys, (r_inp, r_hid))]
+    r_conns.append(R.Connection(r_hid, r_out, weights["hid_out"], 5.0,
+                                name="hid_out"))
+    reference = R.EventProp(timesteps, dt=1.0, dtype=np.float32).run(
+        R.Network([r_inp, r_hid, r_out], r_conns),
+        [(inputs[0].spike_times, np.repeat(
+            np.arange(num_inputs), np.diff(np.concatenate(
+                [[0], inputs[0].end_spikes]))))],
+        labels[:1])
+
+    for key in conns:
+        expected = reference.gradients.weight[key]
+        assert np.abs(expected).max() > 0.0, key
+        np.testing.assert_allclose(genn_weight[key], expected, rtol=1e-3,
+                                   atol=1e-4 * np.abs(expected).max())
+    for name in ("inp", "hid"):
+        expected = reference.gradients.position[name]
+        assert np.abs(expected).max() > 0.0, name
+        np.testing.assert_allclose(genn_position[name], expected, rtol=1e-3,
+                                   atol=1e-4 * np.abs(expected).max())
