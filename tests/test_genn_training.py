@@ -1,4 +1,4 @@
-"""GeNN (CPU backend, batch 1): training moves positions and lowers the
+"""GeNN (CPU backend, batch 1): training on Yin-Yang moves positions and lowers the
 loss; checkpoints round-trip; user errors are raised early."""
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ try:
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
     from ml_genn.utils.data import preprocess_spikes
+    from ml_genn_spatial.datasets import encode_latency, yin_yang
     from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, get_positions, place,
                                  pull_positions, save_layout)
@@ -28,7 +29,8 @@ except ImportError:
         raise
     Callback = object  # base of the recorder class below
 
-NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS = 6, 16, 3, 60
+# Yin-Yang: four latency-coded features and a bias input
+NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS = 5, 16, 3, 60
 
 
 @pytest.fixture(autouse=True)
@@ -36,14 +38,14 @@ def _in_tmp_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def _task(seed=0, repeats=4):
-    """Three classes, each a fixed spike pattern of the inputs."""
-    rng = np.random.default_rng(seed)
-    patterns = [rng.integers(1, TIMESTEPS // 2, NUM_INPUTS)
-                for _ in range(NUM_CLASSES)]
-    spikes = [preprocess_spikes(p.astype(float), np.arange(NUM_INPUTS),
-                                NUM_INPUTS) for p in patterns]
-    return spikes * repeats, np.tile(np.arange(NUM_CLASSES), repeats)
+def _task(seed=42, size=12):
+    """Yin-Yang examples, latency-coded into [1, 30] ms with a bias spike
+    at 1 ms (1 ms timesteps)."""
+    features, labels = yin_yang(size, seed)
+    times = encode_latency(features, t_early=1.0, t_late=30.0,
+                           bias_time=1.0)
+    return ([preprocess_spikes(t, np.arange(NUM_INPUTS), NUM_INPUTS)
+             for t in times], labels)
 
 
 def _network(seed=1, space=None):
@@ -218,7 +220,7 @@ def test_inference_evaluates_as_the_training_network(tmp_path):
     """Example after example, SpatialInferenceCompiler gives the readouts
     that the EventProp network itself gives in validation: no synaptic
     input or delayed spike leaks from one example into the next."""
-    x, y = _task(repeats=2)
+    x, y = _task(size=6)
     network, inp, hid, out = _network()
     compiled = _compiler().compile(network, name="valid")
     serialiser = Numpy(str(tmp_path / "checkpoints"))
