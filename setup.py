@@ -21,7 +21,7 @@ setup(
     # inside the package as ml_genn_spatial.snippets
     package_dir={"ml_genn_spatial.snippets": "snippets"},
     package_data={"ml_genn_spatial.snippets": ["*.c", "*.txt"]},
-    python_requires=">=3.9",
+    python_requires=">=3.8",
     install_requires=["numpy>=1.22"],
     extras_require={
         "test": ["pytest>=7", "h5py>=3.8", "matplotlib>=3.7",

@@ -14,8 +14,13 @@ from .geometry import check_dimensions
 @lru_cache(maxsize=None)
 def load_template(name: str) -> Template:
     """The template ``snippets/<name>.c`` as a :class:`string.Template`."""
-    text = (resources.files("ml_genn_spatial.snippets")
-            .joinpath(f"{name}.c").read_text(encoding="utf-8"))
+    if hasattr(resources, "files"):
+        text = (resources.files("ml_genn_spatial.snippets")
+                .joinpath(f"{name}.c").read_text(encoding="utf-8"))
+    else:
+        # Python 3.8, e.g. the Ubuntu 20.04 of GeNN's published image
+        text = resources.read_text("ml_genn_spatial.snippets", f"{name}.c",
+                                   encoding="utf-8")
     return Template(text)
 
 
