@@ -1,0 +1,279 @@
+"""Pure parts of the benchmarks: statistics of trial times, power-law fits,
+the grouping of GeNN arrays into memory categories, parameter counts and
+Markdown tables. NumPy only: no GeNN import, so all of it is tested on a
+machine without GeNN.
+
+A GeNN array is described by a *record*, a dict with the keys
+
+    kind            "neuron", "synapse", "custom_update" or
+                    "custom_connectivity_update"
+    group           name of the GeNN group that owns the array
+    array           name of the array (variable, extra global parameter or
+                    GeNN-internal array such as "denDelay")
+    role            "var", "pre_var", "post_var", "psm_var", "egp" or
+                    "internal"
+    update_group    custom update group ("GradientLearn", ...) or None
+    bytes           bytes allocated on the host
+    delay_slot_bytes  bytes of the extra delay slots a neuron variable read
+                    with a delay (``LambdaI_post[d]``) is stored in; 0 for
+                    an undelayed array
+
+(:func:`benchmarks.worker.genn_array_records` walks a loaded GeNN model
+into such records.)
+"""
+import math
+import re
+
+import numpy as np
+
+MEMORY_CATEGORIES = ("weights", "delays", "positions", "gradients",
+                     "optimiser state", "delay buffers", "mirror/transpose",
+                     "connectivity", "other")
+
+# Category of a variable by its name (model variables of mlGeNN's EventProp
+# and of ml_genn_spatial)
+_WEIGHT_VARS = {"g"}
+_DELAY_VARS = {"d"}
+_GRADIENT_VARS = {"Gradient", "DelayGradient", "PositionDelayGradient",
+                  "ReducedPositionDelayGradient", "ReducedGradient"}
+_POSITION_PATTERN = re.compile(r"^(X|XPre|XPost)\d+$")
+_POSITION_GRADIENT_PATTERN = re.compile(r"^PositionGradient\d+$")
+_DENDRITIC_DELAY_ARRAYS = {"denDelay", "denDelayPtr"}
+_CONNECTIVITY_ARRAYS = {"rowLength", "ind", "colLength", "remap", "gp"}
+_MIRROR_SUFFIX = "_PositionMirror"
+_MIRROR_EGPS = {"DelayGradientT"}
+_OPTIMISER_GROUPS = {"GradientLearn", "PositionLearn"}
+# Variables that exist only to learn delays (mlGeNN) or positions (spatial)
+_DELAY_ONLY_VARS = {"d", "DelayGradient", "PositionDelayGradient",
+                    "ReducedPositionDelayGradient"}
+
+
+def summarise_times(times) -> dict:
+    """Median, quartiles, extremes and count of trial times [s]."""
+    times = np.asarray(times, dtype=float)
+    if times.size == 0:
+        return {"n": 0, "median": None, "p25": None, "p75": None,
+                "iqr": None, "min": None, "max": None, "mean": None}
+    p25, median, p75 = np.percentile(times, [25, 50, 75])
+    return {"n": int(times.size), "median": float(median),
+            "p25": float(p25), "p75": float(p75),
+            "iqr": float(p75 - p25), "min": float(times.min()),
+            "max": float(times.max()), "mean": float(times.mean())}
+
+
+def fit_power_law(x, y) -> dict:
+    """Least-squares fit of ``y = prefactor * x ** exponent`` in log-log
+    space.
+
+    Returns ``{"exponent", "prefactor", "r2", "n"}``, or None with fewer
+    than two distinct positive ``x`` (points with a non-positive or missing
+    value are left out).
+    """
+    points = [(float(a), float(b)) for a, b in zip(x, y)
+              if a is not None and b is not None and a > 0 and b > 0
+              and math.isfinite(a) and math.isfinite(b)]
+    if len({a for a, _ in points}) < 2:
+        return None
+    log_x = np.log([a for a, _ in points])
+    log_y = np.log([b for _, b in points])
+    exponent, intercept = np.polyfit(log_x, log_y, 1)
+    residual = log_y - (intercept + exponent * log_x)
+    total = np.sum((log_y - log_y.mean()) ** 2)
+    r2 = 1.0 if total == 0.0 else float(1.0 - np.sum(residual ** 2) / total)
+    return {"exponent": float(exponent), "prefactor": float(np.exp(intercept)),
+            "r2": r2, "n": len(points)}
+
+
+def _is_mirror(record) -> bool:
+    return record["group"].endswith(_MIRROR_SUFFIX)
+
+
+def _name_category(record):
+    """Category of a record from its array name alone, or None."""
+    name = record["array"]
+    if record["role"] == "internal":
+        if name in _DENDRITIC_DELAY_ARRAYS:
+            return "delay buffers"
+        if name in _CONNECTIVITY_ARRAYS:
+            return "connectivity"
+        return None
+    if _POSITION_PATTERN.match(name):
+        return "positions"
+    if name in _MIRROR_EGPS:
+        return "mirror/transpose"
+    if record["kind"] == "custom_update" or (
+            record["kind"] == "custom_connectivity_update"):
+        group = record.get("update_group") or ""
+        if group in _OPTIMISER_GROUPS:
+            return "optimiser state"
+        if group.endswith("BatchReduce") and name in _GRADIENT_VARS:
+            return "gradients"
+        return None
+    if name in _WEIGHT_VARS and record["kind"] == "synapse":
+        return "weights"
+    if name in _DELAY_VARS and record["kind"] == "synapse":
+        return "delays"
+    if name in _GRADIENT_VARS or _POSITION_GRADIENT_PATTERN.match(name):
+        return "gradients"
+    return None
+
+
+def classify_array(record) -> list:
+    """Memory categories of one array record as ``[(category, bytes)]``.
+
+    Position copies count as positions wherever they live; every other
+    array of a position mirror synapse group counts as mirror/transpose;
+    the extra delay slots of delayed neuron variables count as delay
+    buffers, their first slot by the variable's own category.
+    """
+    total = int(record["bytes"])
+    slots = int(record.get("delay_slot_bytes", 0) or 0)
+    category = _name_category(record)
+    if category is None:
+        category = "mirror/transpose" if _is_mirror(record) else "other"
+    if slots and category not in ("delay buffers",):
+        return [(category, total - slots), ("delay buffers", slots)]
+    return [(category, total)]
+
+
+def group_memory(records) -> dict:
+    """Bytes per memory category (all of :data:`MEMORY_CATEGORIES`)."""
+    grouped = dict.fromkeys(MEMORY_CATEGORIES, 0)
+    for record in records:
+        for category, size in classify_array(record):
+            grouped[category] += size
+    return grouped
+
+
+def is_delay_related(record) -> bool:
+    """Whether an array exists only to learn delays: mlGeNN's per-synapse
+    delays with their gradients and optimiser state, or positions with the
+    arrays that carry their gradient (per-synapse delay gradient, mirror,
+    per-neuron position gradient, optimiser state). Dendritic delay buffers
+    are not counted: every delayed connection has them."""
+    name = record["array"]
+    if record["role"] == "internal":
+        return False
+    if _is_mirror(record) or name in _MIRROR_EGPS:
+        return True
+    if (name in _DELAY_ONLY_VARS or _POSITION_PATTERN.match(name)
+            or _POSITION_GRADIENT_PATTERN.match(name)):
+        return True
+    if record["kind"] in ("custom_update", "custom_connectivity_update"):
+        return "Delay" in record["group"] or "Position" in record["group"]
+    return False
+
+
+def delay_related_memory(records) -> dict:
+    """Bytes of the delay-related arrays (:func:`is_delay_related`) by
+    component: "parameters" (delays or positions and their copies),
+    "gradients" (including the transposed mirror array),
+    "optimiser state", and their "total"; "parameters_and_optimiser"
+    leaves out the gradient buffers."""
+    parts = {"parameters": 0, "gradients": 0, "optimiser state": 0}
+    for record in records:
+        if not is_delay_related(record):
+            continue
+        for category, size in classify_array(record):
+            if category in ("delays", "positions"):
+                parts["parameters"] += size
+            elif category == "optimiser state":
+                parts["optimiser state"] += size
+            elif category in ("gradients", "mirror/transpose"):
+                parts["gradients"] += size
+    parts["total"] = sum(parts.values())
+    parts["parameters_and_optimiser"] = (parts["parameters"]
+                                         + parts["optimiser state"])
+    return parts
+
+
+def count_parameters(groups) -> dict:
+    """Trainable parameters from group summaries.
+
+    Each summary is a dict: synapse groups ``{"kind": "synapse",
+    "synapses": n, "trainable_weights": bool, "trainable_delays": bool}``,
+    neuron groups ``{"kind": "neuron", "neurons": n, "position_dims": D}``
+    (D = 0 for a population without learned positions).
+    """
+    counts = {"weights": 0, "delays": 0, "positions": 0}
+    for group in groups:
+        if group["kind"] == "synapse":
+            if group.get("trainable_weights"):
+                counts["weights"] += int(group["synapses"])
+            if group.get("trainable_delays"):
+                counts["delays"] += int(group["synapses"])
+        elif group["kind"] == "neuron":
+            counts["positions"] += (int(group["neurons"])
+                                    * int(group.get("position_dims", 0)))
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def profile_per_trial(profile_blocks, time_blocks, batch_size: int = 1):
+    """Kernel timers per trial [s], the median over blocks of each timer's
+    block total divided by the block's trials (robust to a block in which
+    the process was descheduled). Adds "wall" (median over blocks of the
+    block's mean trial time) and "host" (wall minus every timed kernel:
+    Python, callbacks, transfers). Empty without profiles."""
+    rows = [(p, t) for p, t in zip(profile_blocks, time_blocks)
+            if p and len(t)]
+    if not rows:
+        return {}
+    per_trial = {}
+    for key in rows[0][0]:
+        per_trial[key] = float(np.median(
+            [p.get(key, 0.0) / (len(t) * batch_size) for p, t in rows]))
+    per_trial["wall"] = float(np.median(
+        [np.sum(t) / (len(t) * batch_size) for _, t in rows]))
+    kernels = sum(v for k, v in per_trial.items() if k != "wall")
+    per_trial["host"] = per_trial["wall"] - kernels
+    return per_trial
+
+
+def ratio(numerator, denominator):
+    """``numerator / denominator``, or None when either is missing or the
+    denominator is zero."""
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return float(numerator) / float(denominator)
+
+
+def paired_ratio(blocks_a, blocks_b):
+    """Median over repeats of median(block of A) / median(block of B), the
+    blocks of one repeat having run back to back (interleaved), so slow
+    drifts of the machine cancel."""
+    ratios = [ratio(np.median(a), np.median(b))
+              for a, b in zip(blocks_a, blocks_b) if len(a) and len(b)]
+    ratios = [r for r in ratios if r is not None]
+    return float(np.median(ratios)) if ratios else None
+
+
+def rotated(items, shift: int) -> list:
+    """``items`` rotated left by ``shift`` (the mode order of a repeat)."""
+    items = list(items)
+    if not items:
+        return items
+    shift %= len(items)
+    return items[shift:] + items[:shift]
+
+
+def markdown_table(headers, rows) -> str:
+    """A Markdown table; None cells print as an em dash."""
+    def cell(value):
+        return "—" if value is None else str(value)
+    lines = ["| " + " | ".join(headers) + " |",
+             "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def mib(num_bytes, digits: int = 2):
+    """Bytes as MiB, rounded (None stays None)."""
+    if num_bytes is None:
+        return None
+    return round(num_bytes / 2 ** 20, digits)
+
+
+def fmt(value, spec: str = ".2f"):
+    """Format a number, None as None (printed as a dash by the tables)."""
+    return None if value is None else format(value, spec)
