@@ -37,7 +37,10 @@ _DELAY_VARS = {"d"}
 _GRADIENT_VARS = {"Gradient", "DelayGradient", "PositionDelayGradient",
                   "ReducedPositionDelayGradient", "ReducedGradient"}
 _POSITION_PATTERN = re.compile(r"^(X|XPre|XPost)\d+$")
-_POSITION_GRADIENT_PATTERN = re.compile(r"^PositionGradient\d+$")
+# Position gradients: the neurons' per-lane array and the batch sums that
+# PositionGather writes for the optimiser
+_POSITION_GRADIENT_PATTERN = re.compile(r"^PositionGradient(\d+|Acc)$")
+_GATHER_GROUP = "PositionGather"
 _DENDRITIC_DELAY_ARRAYS = {"denDelay", "denDelayPtr"}
 _CONNECTIVITY_ARRAYS = {"rowLength", "ind", "colLength", "remap", "gp"}
 _MIRROR_SUFFIX = "_PositionMirror"
@@ -107,6 +110,8 @@ def _name_category(record):
         if group in _OPTIMISER_GROUPS:
             return "optimiser state"
         if group.endswith("BatchReduce") and name in _GRADIENT_VARS:
+            return "gradients"
+        if group == _GATHER_GROUP:
             return "gradients"
         return None
     if name in _WEIGHT_VARS and record["kind"] == "synapse":

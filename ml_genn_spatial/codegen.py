@@ -29,10 +29,11 @@ def _squared_sum(prefix: str, dimensions: int) -> str:
                       for k in range(dimensions))
 
 
-def _displacement_slots(dimensions: int) -> dict:
+def _displacement_slots(dimensions: int, indent: str = "") -> dict:
     # dx_k = XPost_k - XPre_k: for a spatial synapse i -> j this is
-    # x_j - x_i, for its mirror j -> i it is x_i - x_j
-    return {"displacements": "\n".join(
+    # x_j - x_i, for its mirror j -> i it is x_i - x_j. The template puts
+    # the first line's indentation, ``indent`` the others'
+    return {"displacements": f"\n{indent}".join(
                 f"const scalar dx{k} = XPost{k} - XPre{k};"
                 for k in range(dimensions)),
             "squared_sum": _squared_sum("dx", dimensions)}
@@ -70,14 +71,26 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
     check_dimensions(dimensions)
     direction = f"dx{dimensions - 1}"
     for k in reversed(range(dimensions - 1)):
-        direction = f"(ScatterDim == {k}) ? dx{k} : ({direction})"
+        direction = f"(component == {k}) ? dx{k} : ({direction})"
     return load_template("scatter").substitute(
-        _displacement_slots(dimensions), direction=direction,
+        _displacement_slots(dimensions, indent=" " * 8), direction=direction,
         dimensions=dimensions,
-        wiring_term="WiringT[id_syn]" if wiring_cost else "0.0",
-        record_distance=("    if (ScatterDim == 0 && batch == 0) {\n"
-                         "        DistanceT[id_syn] = dist;\n    }"
-                         if wiring_cost else ""))
+        wiring_load=("const scalar wiring = WiringT[id_syn];"
+                     if wiring_cost else ""),
+        wiring_nonzero=" || wiring != 0.0" if wiring_cost else "",
+        wiring_term="wiring" if wiring_cost else "0.0",
+        record_distance=(_record_distance(dimensions) if wiring_cost
+                         else ""))
+
+
+def _record_distance(dimensions: int) -> str:
+    # Distances as the forward pass sees them, for the wiring cost's weight
+    # gradient (recorded once per batch, by lane 0)
+    lines = [f"        const scalar rx{k} = XPost{k} - XPre{k};"
+             for k in range(dimensions)]
+    return ("    if (component == 0 && batch == 0) {\n" + "\n".join(lines)
+            + f"\n        DistanceT[id_syn] = sqrt("
+            + _squared_sum("rx", dimensions) + " + (Eps * Eps));\n    }")
 
 
 def transpose_code(zero_source: bool, wiring_cost: bool = False) -> str:
@@ -92,11 +105,24 @@ def transpose_code(zero_source: bool, wiring_cost: bool = False) -> str:
 
 
 def accumulate_code(dimensions: int) -> str:
-    """Neuron code adding the scattered input to ``PositionGradient<k>``."""
+    """Neuron code adding the scattered input to the per-lane array
+    ``PositionGradientAcc`` in the scatter timesteps."""
     check_dimensions(dimensions)
-    return load_template("accumulate").substitute(accumulate="\n".join(
-        f"if (ScatterDim == {k}) {{ PositionGradient{k} += "
-        f"PositionGradientIn; }}" for k in range(dimensions)))
+    return load_template("accumulate").substitute(dimensions=dimensions)
+
+
+def gather_code(dimensions: int) -> str:
+    """Custom update code summing ``PositionGradientAcc`` over the batch
+    lanes into ``Gradient<k>`` and clearing it."""
+    check_dimensions(dimensions)
+    return load_template("gather").substitute(
+        dimensions=dimensions,
+        zero="\n".join(f"scalar sum{k} = 0.0;" for k in range(dimensions)),
+        sum="\n".join(f"    sum{k} += PositionGradientAcc[base + {k}];\n"
+                      f"    PositionGradientAcc[base + {k}] = 0.0;"
+                      for k in range(dimensions)),
+        store="\n".join(f"Gradient{k} = sum{k};"
+                         for k in range(dimensions)))
 
 
 def project_ball_code(dimensions: int) -> str:

@@ -19,13 +19,16 @@ gradients with respect to neuron positions, computed on the device:
    adds it to both neurons through ``addToPre``/``addToPost`` into the
    additional input variable ``PositionGradientIn`` -- GeNN's own
    accumulation, atomic on GPUs. This is the postsynaptic reduction GeNN has
-   no primitive for; no per-synapse array is copied to the host. The last
-   component clears the array, so synapses removed by rewiring leave no
+   no primitive for; no per-synapse array is copied to the host. The device
+   works out the component from the time. For sparse connections one more
+   timestep clears the array, so synapses removed by rewiring leave no
    stale values.
-4. Neurons add that input to ``PositionGradient<k>``
-   (``snippets/accumulate.c``); at the end of that batch an optimiser
-   (``PositionLearn``) updates the positions ``X<k>``, which are projected
-   into the space's bounds and copied into the synapse groups.
+4. Neurons add that input to a per-batch-lane array
+   (``snippets/accumulate.c``), touching nothing in other timesteps; at the
+   end of that batch a custom update sums the lanes (``PositionGather``,
+   ``snippets/gather.c``) and an optimiser (``PositionLearn``) updates the
+   positions ``X<k>``, which are projected into the space's bounds and
+   copied into the synapse groups (``PositionSync``).
 
 Position updates therefore follow the weight updates one batch later, as
 mlGeNN's backward pass itself follows the forward pass by one trial.
@@ -34,7 +37,7 @@ import numpy as np
 
 from copy import deepcopy
 
-from pygenn import (CustomUpdateVarAccess, VarAccess, VarAccessMode,
+from pygenn import (VarAccess, VarAccessMode,
                     create_egp_ref, create_var_ref, create_wu_egp_ref,
                     create_wu_post_var_ref,
                     create_wu_pre_var_ref, create_wu_var_ref,
@@ -53,16 +56,6 @@ from . import codegen
 from .connectivity import SpatialSparse, is_spatial
 from .placement import get_positions, get_space, is_placed
 from .rewiring import distance_aware_deep_r, target_position_sync_model
-
-_BATCH_REDUCE_MODEL = {
-    "vars": [("ReducedGradient", "scalar",
-              CustomUpdateVarAccess.REDUCE_BATCH_SUM)],
-    "var_refs": [("Gradient", "scalar")],
-    "update_code": """
-    ReducedGradient = Gradient;
-    Gradient = 0;
-    """}
-
 
 def spatial_connections(network) -> list:
     """The spatial connections of ``network``, checked: both ends placed in
@@ -245,12 +238,15 @@ class SpatialEventPropCompiler(EventPropCompiler):
         for k in range(space.dimensions):
             model.add_var(f"X{k}", "scalar", positions[:, k],
                           VarAccess.READ_ONLY)
-            model.add_var(f"PositionGradient{k}", "scalar", 0.0)
             if pop.neuron.learn_positions:
                 compile_state.checkpoint_population_vars.append(
                     (pop, f"X{k}"))
-        model.add_param("ScatterDim", "int", -1)
-        model.set_param_dynamic("ScatterDim")
+        # Position gradient, per batch lane, neuron and component: an array
+        # rather than variables, so it costs nothing outside the scatter
+        model.add_egp("PositionGradientAcc", "scalar*", np.zeros(
+            self.batch_size * positions.size, dtype=np.float32))
+        model.add_param("ScatterEnabled", "int", 0)
+        model.set_param_dynamic("ScatterEnabled")
         model.add_additional_input_var("PositionGradientIn", "scalar", 0.0)
         model.append_sim_code(codegen.accumulate_code(space.dimensions))
         return model
@@ -331,17 +327,10 @@ class SpatialEventPropCompiler(EventPropCompiler):
         for i, pop in enumerate(sorted(self._spatial_pops,
                                        key=lambda p: p.name)):
             genn_pop = neuron_populations[pop]
-            dimensions = get_space(pop).dimensions
-            self.add_custom_update(
-                genn_model,
-                create_reset_custom_update(
-                    [(f"PositionGradient{k}", "scalar", 0.0)
-                     for k in range(dimensions)],
-                    lambda name: create_var_ref(genn_pop, name)),
-                "PositionZero", f"CUPositionZeroPop{i}")
+            gather = self._add_position_gather(genn_model, pop, genn_pop, i)
             if pop.neuron.learn_positions:
                 position_cus.extend(self._add_position_learning(
-                    genn_model, pop, genn_pop, i))
+                    genn_model, pop, genn_pop, gather, i))
 
         self._add_position_sync(genn_model, neuron_populations,
                                 connection_populations, mirrors)
@@ -369,7 +358,6 @@ class SpatialEventPropCompiler(EventPropCompiler):
         compiled.base_train_callbacks.insert(0, PositionScatter(
             list(mirrors.values()),
             [neuron_populations[p] for p in self._spatial_pops],
-            max(get_space(p).dimensions for p in self._spatial_pops),
             has_learnable=bool(position_cus),
             batch_reduce=self.batch_size > 1,
             project=any(get_space(p).radius is not None
@@ -389,22 +377,29 @@ class SpatialEventPropCompiler(EventPropCompiler):
         wiring = conn.connectivity.wiring_cost > 0.0
         mirror_arrays = ["DelayGradientT"] + (["WiringT", "DistanceT"]
                                               if wiring else [])
+        # Events in timesteps 0 ... ScatterSteps - 1 of a training batch,
+        # handled one timestep later: D components, and for sparse
+        # connections one more step that clears the array
+        sparse = isinstance(conn.connectivity, SpatialSparse)
         mirror_model = create_weight_update_model(
             f"SpatialMirror{dimensions}D{'Wiring' if wiring else ''}",
-            params=(_SPATIAL_PARAM_TYPES + [("ScatterDim", "int"),
-                                            ("EmitScatter", "int")]),
+            params=(_SPATIAL_PARAM_TYPES + [("ScatterEnabled", "int"),
+                                            ("ScatterSteps", "int")]),
             extra_global_params=[(name, "scalar*")
                                  for name in mirror_arrays],
             pre_vars=_position_vars(dimensions, "XPre"),
             post_vars=_position_vars(dimensions, "XPost"),
-            pre_event_threshold_condition_code="EmitScatter",
+            pre_event_threshold_condition_code=(
+                "ScatterEnabled && t < ((ScatterSteps - 0.5) * dt)"),
             pre_event_syn_code=codegen.scatter_code(dimensions, wiring))
         mirror = genn_model.add_synapse_population(
             f"{conn.name}_PositionMirror", "DENSE",
             neuron_populations[conn.target()],
             neuron_populations[conn.source()],
             init_weight_update(
-                mirror_model, {**params, "ScatterDim": -1, "EmitScatter": 0},
+                mirror_model,
+                {**params, "ScatterEnabled": 0,
+                 "ScatterSteps": dimensions + int(sparse)},
                 {},
                 _position_var_vals(get_positions(conn.target()), "XPre"),
                 _position_var_vals(get_positions(conn.source()), "XPost")),
@@ -412,8 +407,7 @@ class SpatialEventPropCompiler(EventPropCompiler):
         for name in mirror_arrays:
             mirror.extra_global_params[name].set_init_values(
                 np.zeros(num_source * num_target, dtype=np.float32))
-        mirror.set_wu_param_dynamic("ScatterDim")
-        mirror.set_wu_param_dynamic("EmitScatter")
+        mirror.set_wu_param_dynamic("ScatterEnabled")
         mirror.pre_target_var = "PositionGradientIn"
         mirror.post_target_var = "PositionGradientIn"
 
@@ -474,7 +468,29 @@ class SpatialEventPropCompiler(EventPropCompiler):
             "PositionZero", f"CUPositionZeroConn{index}")
         return mirror
 
-    def _add_position_learning(self, genn_model, pop, genn_pop, index):
+    def _add_position_gather(self, genn_model, pop, genn_pop, index):
+        """Custom update summing a population's scattered position gradient
+        over the batch lanes into ``Gradient<k>`` (and clearing it)."""
+        dimensions = get_space(pop).dimensions
+        gather_model = {
+            "params": [("NumBatch", "unsigned int")],
+            "vars": [(f"Gradient{k}", "scalar") for k in range(dimensions)],
+            # Unbatched: it reads the lanes itself
+            "var_refs": [("X0", "scalar", VarAccessMode.READ_ONLY)],
+            "extra_global_param_refs": [("PositionGradientAcc", "scalar*")],
+            "update_code": codegen.gather_code(dimensions)}
+        return self.add_custom_update(
+            genn_model,
+            CustomUpdateModel(
+                gather_model, {"NumBatch": self.batch_size},
+                {f"Gradient{k}": 0.0 for k in range(dimensions)},
+                {"X0": create_var_ref(genn_pop, "X0")}, {},
+                {"PositionGradientAcc": create_egp_ref(
+                    genn_pop, "PositionGradientAcc")}),
+            "PositionGather", f"CUPositionGather{index}")
+
+    def _add_position_learning(self, genn_model, pop, genn_pop, gather,
+                               index):
         """Optimiser custom updates of the positions of ``pop``, followed by
         the projection into the space's bounds."""
         space = get_space(pop)
@@ -485,24 +501,11 @@ class SpatialEventPropCompiler(EventPropCompiler):
                                          (space.dimensions,))
                          for b in space.bounds)
         for k in range(space.dimensions):
-            gradient_ref = create_var_ref(genn_pop, f"PositionGradient{k}")
-            var_ref = create_var_ref(genn_pop, f"X{k}")
             clamp = (None if low is None
                      else (float(low[k]), float(high[k])))
-            if self.batch_size > 1:
-                reduction = self.add_custom_update(
-                    genn_model,
-                    CustomUpdateModel(deepcopy(_BATCH_REDUCE_MODEL), {},
-                                      {"ReducedGradient": 0.0},
-                                      {"Gradient": gradient_ref}),
-                    "PositionBatchReduce",
-                    f"CUPositionBatchReduce{index}_{k}")
-                optimiser_model = self._position_optimiser.get_model(
-                    create_var_ref(reduction, "ReducedGradient"), var_ref,
-                    False, clamp)
-            else:
-                optimiser_model = self._position_optimiser.get_model(
-                    gradient_ref, var_ref, True, clamp)
+            optimiser_model = self._position_optimiser.get_model(
+                create_var_ref(gather, f"Gradient{k}"),
+                create_var_ref(genn_pop, f"X{k}"), False, clamp)
             cus.append(self.add_custom_update(
                 genn_model, optimiser_model, "PositionLearn",
                 f"CUPositionLearn{index}_{k}"))
@@ -569,22 +572,23 @@ class PositionScatter(Callback):
     """Drives the position-gradient pipeline of
     :class:`SpatialEventPropCompiler` during training.
 
-    At the end of batch 0 of an epoch the delay gradient is zeroed (the
-    backward pass then holds the previous epoch's last trial, as for
-    mlGeNN's weight gradients). At the end of every later batch the position
-    optimiser runs (from batch 2, once a scattered gradient exists). At the
-    end of every batch the delay gradient is then batch-reduced and
-    transposed into the mirrors (zeros after batch 0). In timesteps
-    0 ... D of the following batch the mirrors emit events whose code, in
-    timesteps 1 ... D, scatters component 0 ... D-1 and, in timestep D + 1,
-    clears the mirrors' arrays.
+    In every training batch the mirrors scatter, in timesteps 1 ... D, the
+    delay gradient transposed at the end of the previous batch (timestep
+    D + 1 clears the arrays of sparse connections); the device works out
+    the component from the time, this callback only switches scattering on
+    for training batches. At the end of batch 0 of an epoch the delay and
+    position gradients are discarded (the backward pass then holds the
+    previous epoch's last trial, as for mlGeNN's weight gradients); at the
+    end of every later batch the position gradient is summed over the batch
+    lanes and, from batch 2 on (the first with a scattered gradient), the
+    position optimiser runs. At the end of every batch the delay gradient is
+    then batch-reduced and transposed into the mirrors (zeros after batch
+    0).
     """
 
-    def __init__(self, mirrors, neuron_pops, dimensions: int,
-                 has_learnable: bool, batch_reduce: bool, project: bool):
-        self._mirrors = mirrors
-        self._neuron_pops = neuron_pops
-        self._dimensions = dimensions
+    def __init__(self, mirrors, neuron_pops, has_learnable: bool,
+                 batch_reduce: bool, project: bool):
+        self._groups = list(mirrors) + list(neuron_pops)
         self._has_learnable = has_learnable
         self._batch_reduce = batch_reduce
         self._project = project
@@ -592,27 +596,20 @@ class PositionScatter(Callback):
     def set_params(self, compiled_network, **kwargs):
         self._genn_model = compiled_network.genn_model
 
-    def on_timestep_begin(self, timestep: int):
-        # Events emitted in timestep t are processed in timestep t + 1, whose
-        # component is t: 0 ... D-1 scatter, D clears the mirrors' arrays
-        if timestep > self._dimensions + 2:
-            return
-        emit = int(timestep <= self._dimensions)
-        component = (timestep - 1 if 1 <= timestep <= self._dimensions + 1
-                     else -1)
-        for mirror in self._mirrors:
-            mirror.set_dynamic_param_value("EmitScatter", emit)
-            mirror.set_dynamic_param_value("ScatterDim", component)
-        for pop in self._neuron_pops:
-            pop.set_dynamic_param_value("ScatterDim", component)
+    def _enable_scatter(self, enabled: bool):
+        for group in self._groups:
+            group.set_dynamic_param_value("ScatterEnabled", int(enabled))
+
+    def on_batch_begin(self, batch: int):
+        self._enable_scatter(True)
 
     def on_batch_end(self, batch: int, metrics):
+        self._enable_scatter(False)
+        self._genn_model.custom_update("PositionGather")
         if batch == 0:
             # Discard the previous epoch's last trial (and any validation)
             self._genn_model.custom_update("PositionZero")
         elif batch >= 2 and self._has_learnable:
-            if self._batch_reduce:
-                self._genn_model.custom_update("PositionBatchReduce")
             self._genn_model.custom_update("PositionLearn")
             if self._project:
                 self._genn_model.custom_update("PositionProject")

@@ -82,7 +82,10 @@ def test_arrays_are_grouped_into_categories():
         _record("g"), _record("d"), _record("Gradient"),
         _record("DelayGradient"), _record("PositionDelayGradient"),
         _record("X0", kind="neuron", group="hidden"),
-        _record("PositionGradient2", kind="neuron", group="hidden"),
+        _record("PositionGradientAcc", role="egp", kind="neuron",
+                group="hidden"),
+        _record("Gradient1", kind="custom_update", group="CUPositionGather0",
+                update_group="PositionGather"),
         _record("XPre1", role="pre_var"), _record("XPost0", role="post_var"),
         _record("XPre0", role="pre_var", group="input_hidden_PositionMirror"),
         _record("DelayGradientT", role="egp",
@@ -109,7 +112,9 @@ def test_arrays_are_grouped_into_categories():
     assert grouped["delays"] == 400
     # X0, XPre1, XPost0 and the mirror's XPre0
     assert grouped["positions"] == 4 * 400
-    assert grouped["gradients"] == 5 * 400          # incl. batch reduction
+    # Gradient, DelayGradient, PositionDelayGradient, PositionGradientAcc,
+    # the gathered Gradient1 and the batch reduction
+    assert grouped["gradients"] == 6 * 400
     assert grouped["mirror/transpose"] == 2 * 400   # DelayGradientT, outPost
     assert grouped["delay buffers"] == 400 + 6200   # denDelay, extra slots
     assert grouped["connectivity"] == 2 * 400
@@ -138,7 +143,8 @@ def test_delay_related_memory_of_both_mechanisms():
     spatial = [
         _record("g"), _record("Gradient"), _record("PositionDelayGradient"),
         _record("X0", kind="neuron", group="hidden", size=8),
-        _record("PositionGradient0", kind="neuron", group="hidden", size=8),
+        _record("PositionGradientAcc", role="egp", kind="neuron",
+                group="hidden", size=8),
         _record("XPost0", role="post_var", size=8),
         _record("DelayGradientT", role="egp",
                 group="input_hidden_PositionMirror"),

@@ -56,10 +56,8 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
             {key: (compiled.connection_populations[conn], "Gradient")
              for key, conn in conns.items()}, batch=1)
         position_capture = Capture(
-            {f"{name}_{k}": (compiled.neuron_populations[pop],
-                             f"PositionGradient{k}")
-             for name, pop in (("inp", inp), ("hid", hid))
-             for k in range(dimensions)},
+            {name: (compiled.neuron_populations[pop], "PositionGradientAcc")
+             for name, pop in (("inp", inp), ("hid", hid))},
             batch=2, timestep=dimensions + 1)
         compiled.train({inp: inputs}, {out: labels}, num_epochs=1,
                        shuffle=False,
@@ -70,9 +68,8 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
                               int(np.prod(conn.source().shape)),
                               int(np.prod(conn.target().shape)))
             for key, conn in conns.items()}
-    genn_position = {name: np.stack(
-        [position_capture.values[f"{name}_{k}"] for k in range(dimensions)],
-        axis=1) for name in ("inp", "hid")}
+    genn_position = {name: position_capture.values[name].reshape(
+        -1, dimensions) for name in ("inp", "hid")}
 
     # NumPy reference of the same network and trial
     r_inp = R.Population(R.SpikeInput(), num_inputs, "inp", positions["inp"])
