@@ -26,10 +26,12 @@ def pull_positions(compiled_network):
 
 
 def _values(value, shape):
-    """A connectivity's weights as an array (None for an initialiser that
-    has not been realised)."""
+    """A connectivity's weights as an array shaped like its distances (None
+    for an initialiser that has not been realised). Checkpoints store dense
+    weights flat, row by row."""
     if isinstance(value, np.ndarray) or np.ndim(value) > 0:
-        return np.asarray(value, dtype=np.float64)
+        value = np.asarray(value, dtype=np.float64)
+        return value.reshape(shape) if value.size == np.prod(shape) else value
     if isinstance(value, (int, float)):
         return np.full(shape, float(value))
     return None

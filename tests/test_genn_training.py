@@ -153,6 +153,8 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
                                   trained[hid])
     rec = exported["connections"]["hid_hid"]
     assert rec["delay"].shape == (NUM_HIDDEN, NUM_HIDDEN)
+    # checkpoints hold dense weights flat; the layout gives them as matrices
+    assert rec["weight"].shape == rec["distance"].shape
     assert rec["delay"].min() >= 0 and rec["delay"].max() <= 15
     with np.load(tmp_path / "layout.npz") as saved:
         np.testing.assert_array_equal(saved["hid_hid/delay"], rec["delay"])
