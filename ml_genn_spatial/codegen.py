@@ -72,25 +72,18 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
     direction = f"dx{dimensions - 1}"
     for k in reversed(range(dimensions - 1)):
         direction = f"(component == {k}) ? dx{k} : ({direction})"
+    distance = "\n".join("    " + line for line in
+                         distance_delay_code(dimensions).splitlines())
     return load_template("scatter").substitute(
-        _displacement_slots(dimensions, indent=" " * 8), direction=direction,
-        dimensions=dimensions,
-        wiring_load=("const scalar wiring = WiringT[id_syn];"
+        distance=distance, direction=direction, dimensions=dimensions,
+        wiring_load=("    const scalar wiring = WiringT[id_syn];"
                      if wiring_cost else ""),
         wiring_nonzero=" || wiring != 0.0" if wiring_cost else "",
         wiring_term="wiring" if wiring_cost else "0.0",
-        record_distance=(_record_distance(dimensions) if wiring_cost
-                         else ""))
-
-
-def _record_distance(dimensions: int) -> str:
-    # Distances as the forward pass sees them, for the wiring cost's weight
-    # gradient (recorded once per batch, by lane 0)
-    lines = [f"        const scalar rx{k} = XPost{k} - XPre{k};"
-             for k in range(dimensions)]
-    return ("    if (component == 0 && batch == 0) {\n" + "\n".join(lines)
-            + f"\n        DistanceT[id_syn] = sqrt("
-            + _squared_sum("rx", dimensions) + " + (Eps * Eps));\n    }")
+        record_distance=("    if (component == 0) {\n"
+                         "        DistanceT[id_syn] = dist;\n    }"
+                         if wiring_cost else ""),
+        wiring_clear="    WiringT[id_syn] = 0.0;" if wiring_cost else "")
 
 
 def transpose_code(zero_source: bool, wiring_cost: bool = False) -> str:
@@ -105,24 +98,20 @@ def transpose_code(zero_source: bool, wiring_cost: bool = False) -> str:
 
 
 def accumulate_code(dimensions: int) -> str:
-    """Neuron code adding the scattered input to the per-lane array
+    """Neuron code adding the scattered input to the array
     ``PositionGradientAcc`` in the scatter timesteps."""
     check_dimensions(dimensions)
     return load_template("accumulate").substitute(dimensions=dimensions)
 
 
 def gather_code(dimensions: int) -> str:
-    """Custom update code summing ``PositionGradientAcc`` over the batch
-    lanes into ``Gradient<k>`` and clearing it."""
+    """Custom update code copying ``PositionGradientAcc`` into
+    ``Gradient<k>`` for the optimiser and clearing it."""
     check_dimensions(dimensions)
-    return load_template("gather").substitute(
-        dimensions=dimensions,
-        zero="\n".join(f"scalar sum{k} = 0.0;" for k in range(dimensions)),
-        sum="\n".join(f"    sum{k} += PositionGradientAcc[base + {k}];\n"
-                      f"    PositionGradientAcc[base + {k}] = 0.0;"
-                      for k in range(dimensions)),
-        store="\n".join(f"Gradient{k} = sum{k};"
-                         for k in range(dimensions)))
+    return load_template("gather").substitute(copy="\n".join(
+        f"Gradient{k} = PositionGradientAcc[(id * {dimensions}) + {k}];\n"
+        f"PositionGradientAcc[(id * {dimensions}) + {k}] = 0.0;"
+        for k in range(dimensions)))
 
 
 def project_ball_code(dimensions: int) -> str:

@@ -23,19 +23,21 @@ gradients with respect to neuron positions, computed on the device:
    works out the component from the time. For sparse connections one more
    timestep clears the array, so synapses removed by rewiring leave no
    stale values.
-4. Neurons add that input to a per-batch-lane array
-   (``snippets/accumulate.c``), touching nothing in other timesteps; at the
-   end of that batch a custom update sums the lanes (``PositionGather``,
-   ``snippets/gather.c``) and an optimiser (``PositionLearn``) updates the
-   positions ``X<k>``, which are projected into the space's bounds and
-   copied into the synapse groups (``PositionSync``).
+   Only batch lane 0 scatters: the transposed gradient is already the sum
+   over the batch.
+4. Neurons add that input to an array (``snippets/accumulate.c``), touching
+   nothing in other timesteps; at the end of that batch a custom update
+   hands it to the optimiser (``PositionGather``, ``snippets/gather.c``),
+   which updates the positions ``X<k>`` (``PositionLearn``); they are then
+   projected into the space's bounds and copied into the synapse groups
+   (``PositionSync``).
 
 Position updates therefore follow the weight updates one batch later, as
 mlGeNN's backward pass itself follows the forward pass by one trial.
 """
-import numpy as np
+import logging
 
-from copy import deepcopy
+import numpy as np
 
 from pygenn import (VarAccess, VarAccessMode,
                     create_egp_ref, create_var_ref, create_wu_egp_ref,
@@ -56,6 +58,8 @@ from . import codegen
 from .connectivity import SpatialSparse, is_spatial
 from .placement import get_positions, get_space, is_placed
 from .rewiring import distance_aware_deep_r, target_position_sync_model
+
+logger = logging.getLogger(__name__)
 
 def spatial_connections(network) -> list:
     """The spatial connections of ``network``, checked: both ends placed in
@@ -109,8 +113,13 @@ def _position_vars(dimensions: int, prefix: str) -> list:
 
 
 def _apply_spatial_delay(genn_pop, conn):
-    genn_pop.max_dendritic_delay_timesteps = (
-        conn.connectivity.max_delay_steps + 1)
+    max_delay_steps = conn.connectivity.max_delay_steps
+    if conn.max_delay_steps not in (None, max_delay_steps):
+        raise ValueError(f"{conn.name}: Connection(max_delay_steps="
+                         f"{conn.max_delay_steps}) differs from its "
+                         f"connectivity's max_delay_steps={max_delay_steps}"
+                         f"; give it once, to the connectivity")
+    genn_pop.max_dendritic_delay_timesteps = max_delay_steps + 1
 
 
 class SpatialInferenceCompiler(InferenceCompiler):
@@ -182,10 +191,11 @@ class SpatialEventPropCompiler(EventPropCompiler):
     learnable neuron positions.
 
     Every population at either end of a spatial connection gets GeNN
-    variables ``X<k>`` (its positions, checkpointed like weights) and
-    ``PositionGradient<k>``; spatial synapses compute their delays from the
-    positions, and the position gradients are reduced on the device (see
-    the module documentation for the mechanism).
+    variables ``X<k>`` (its positions, checkpointed like weights) and an
+    array ``PositionGradientAcc`` of its position gradient; spatial
+    synapses compute their delays from the positions, and the position
+    gradients are reduced on the device (see the module documentation for
+    the mechanism).
 
     Args:
         position_optimiser: optimiser of the positions [space units]: an
@@ -206,6 +216,10 @@ class SpatialEventPropCompiler(EventPropCompiler):
 
     def pre_compile(self, network, genn_model, **kwargs):
         check_backend_batch(genn_model, self.batch_size)
+        if self.communicator is not None:
+            raise NotImplementedError("SpatialEventPropCompiler does not "
+                                      "reduce position gradients across "
+                                      "processes: train on one GPU")
         conns = spatial_connections(network)
         self._spatial_conns = set(conns)
         self._spatial_pops = {p for c in conns
@@ -216,12 +230,17 @@ class SpatialEventPropCompiler(EventPropCompiler):
             raise ValueError(f"example_timesteps={self.example_timesteps} "
                              f"is too short: the position gradients of a "
                              f"{dimensions}-D space are scattered in the "
-                             f"first {dimensions + 2} timesteps of a batch")
+                             f"first {dimensions + 2} timesteps of a "
+                             f"batch, and need {dimensions + 3}")
         for c in conns:
             if not isinstance(c.synapse, Exponential):
                 raise NotImplementedError(
                     f"Spatial connection {c.name}: EventProp needs "
                     f"Exponential synapses")
+            if c in self.delay_learn_conns:
+                raise ValueError(f"{c.name} is spatial: its delays follow "
+                                 f"from positions, so it cannot also be in "
+                                 f"delay_learn_conns")
             if c in self.deep_r_conns and not isinstance(c.connectivity,
                                                          SpatialSparse):
                 raise ValueError(f"DEEP R rewires sparse connections only: "
@@ -241,12 +260,10 @@ class SpatialEventPropCompiler(EventPropCompiler):
             if pop.neuron.learn_positions:
                 compile_state.checkpoint_population_vars.append(
                     (pop, f"X{k}"))
-        # Position gradient, per batch lane, neuron and component: an array
-        # rather than variables, so it costs nothing outside the scatter
-        model.add_egp("PositionGradientAcc", "scalar*", np.zeros(
-            self.batch_size * positions.size, dtype=np.float32))
-        model.add_param("ScatterEnabled", "int", 0)
-        model.set_param_dynamic("ScatterEnabled")
+        # Position gradient per neuron and component: an array rather than
+        # variables, so it costs nothing outside the scatter timesteps
+        model.add_egp("PositionGradientAcc", "scalar*",
+                      np.zeros(positions.size, dtype=np.float32))
         model.add_additional_input_var("PositionGradientIn", "scalar", 0.0)
         model.append_sim_code(codegen.accumulate_code(space.dimensions))
         return model
@@ -356,9 +373,7 @@ class SpatialEventPropCompiler(EventPropCompiler):
         # First of the callbacks: at the end of a batch the delay gradient
         # is transposed before mlGeNN's DEEP R rewires the connections
         compiled.base_train_callbacks.insert(0, PositionScatter(
-            list(mirrors.values()),
-            [neuron_populations[p] for p in self._spatial_pops],
-            has_learnable=bool(position_cus),
+            list(mirrors.values()), has_learnable=bool(position_cus),
             batch_reduce=self.batch_size > 1,
             project=any(get_space(p).radius is not None
                         and p.neuron.learn_positions
@@ -389,8 +404,11 @@ class SpatialEventPropCompiler(EventPropCompiler):
                                  for name in mirror_arrays],
             pre_vars=_position_vars(dimensions, "XPre"),
             post_vars=_position_vars(dimensions, "XPost"),
+            # Batch lane 0 only: the transposed gradient is shared by the
+            # lanes, so one lane scatters it
             pre_event_threshold_condition_code=(
-                "ScatterEnabled && t < ((ScatterSteps - 0.5) * dt)"),
+                "ScatterEnabled && batch == 0 "
+                "&& t < ((ScatterSteps - 0.5) * dt)"),
             pre_event_syn_code=codegen.scatter_code(dimensions, wiring))
         mirror = genn_model.add_synapse_population(
             f"{conn.name}_PositionMirror", "DENSE",
@@ -469,20 +487,19 @@ class SpatialEventPropCompiler(EventPropCompiler):
         return mirror
 
     def _add_position_gather(self, genn_model, pop, genn_pop, index):
-        """Custom update summing a population's scattered position gradient
-        over the batch lanes into ``Gradient<k>`` (and clearing it)."""
+        """Custom update handing a population's scattered position gradient
+        to the optimiser as ``Gradient<k>`` (and clearing the array)."""
         dimensions = get_space(pop).dimensions
         gather_model = {
-            "params": [("NumBatch", "unsigned int")],
             "vars": [(f"Gradient{k}", "scalar") for k in range(dimensions)],
-            # Unbatched: it reads the lanes itself
+            # A reference to the (unbatched) positions keeps it unbatched
             "var_refs": [("X0", "scalar", VarAccessMode.READ_ONLY)],
             "extra_global_param_refs": [("PositionGradientAcc", "scalar*")],
             "update_code": codegen.gather_code(dimensions)}
         return self.add_custom_update(
             genn_model,
             CustomUpdateModel(
-                gather_model, {"NumBatch": self.batch_size},
+                gather_model, {},
                 {f"Gradient{k}": 0.0 for k in range(dimensions)},
                 {"X0": create_var_ref(genn_pop, "X0")}, {},
                 {"PositionGradientAcc": create_egp_ref(
@@ -576,29 +593,38 @@ class PositionScatter(Callback):
     delay gradient transposed at the end of the previous batch (timestep
     D + 1 clears the arrays of sparse connections); the device works out
     the component from the time, this callback only switches scattering on
-    for training batches. At the end of batch 0 of an epoch the delay and
-    position gradients are discarded (the backward pass then holds the
-    previous epoch's last trial, as for mlGeNN's weight gradients); at the
-    end of every later batch the position gradient is summed over the batch
-    lanes and, from batch 2 on (the first with a scattered gradient), the
-    position optimiser runs. At the end of every batch the delay gradient is
-    then batch-reduced and transposed into the mirrors (zeros after batch
-    0).
+    for training batches. At the end of every batch the scattered position
+    gradient is handed to the optimiser (``PositionGather``), which runs
+    when that gradient came from a trial of this training run. Then the
+    delay gradient is batch-reduced and transposed into the mirrors, except
+    at the end of batch 0 of an epoch, where it is discarded: the backward
+    pass then holds the last validation trial (as for mlGeNN's weight
+    gradients).
     """
 
-    def __init__(self, mirrors, neuron_pops, has_learnable: bool,
-                 batch_reduce: bool, project: bool):
-        self._groups = list(mirrors) + list(neuron_pops)
+    def __init__(self, mirrors, has_learnable: bool, batch_reduce: bool,
+                 project: bool):
+        self._mirrors = mirrors
         self._has_learnable = has_learnable
         self._batch_reduce = batch_reduce
         self._project = project
+        self._transposed_trial = False
 
-    def set_params(self, compiled_network, **kwargs):
+    def set_params(self, compiled_network, num_batches=None, **kwargs):
         self._genn_model = compiled_network.genn_model
+        if num_batches is not None and num_batches < 2 and self._has_learnable:
+            logger.warning("With %d batch per epoch positions are not "
+                           "trained: their gradient reaches the optimiser "
+                           "one batch after its trial, and batch 0's is "
+                           "discarded. Use at least 2 batches per epoch.",
+                           num_batches)
 
     def _enable_scatter(self, enabled: bool):
-        for group in self._groups:
-            group.set_dynamic_param_value("ScatterEnabled", int(enabled))
+        for mirror in self._mirrors:
+            mirror.set_dynamic_param_value("ScatterEnabled", int(enabled))
+
+    def on_train_begin(self):
+        self._transposed_trial = False
 
     def on_batch_begin(self, batch: int):
         self._enable_scatter(True)
@@ -606,14 +632,14 @@ class PositionScatter(Callback):
     def on_batch_end(self, batch: int, metrics):
         self._enable_scatter(False)
         self._genn_model.custom_update("PositionGather")
-        if batch == 0:
-            # Discard the previous epoch's last trial (and any validation)
-            self._genn_model.custom_update("PositionZero")
-        elif batch >= 2 and self._has_learnable:
+        if self._transposed_trial and self._has_learnable:
             self._genn_model.custom_update("PositionLearn")
             if self._project:
                 self._genn_model.custom_update("PositionProject")
             self._genn_model.custom_update("PositionSync")
-        if self._batch_reduce:
+        if batch == 0:
+            self._genn_model.custom_update("PositionZero")
+        elif self._batch_reduce:
             self._genn_model.custom_update("PositionReduce")
         self._genn_model.custom_update("PositionTranspose")
+        self._transposed_trial = batch > 0

@@ -23,12 +23,17 @@ from ml_genn.utils.model import (CustomConnectivityUpdateModel,
 from . import codegen
 from .placement import get_positions, get_space
 
+# Distance-aware regrowth gives up rejecting candidates after this many per
+# possible target and takes the next free one (see snippets/regrowth.c)
+MAX_TRIES_PER_TARGET = 64
+
 
 def distance_deep_r_2_model(dimensions: int) -> dict:
     """mlGeNN's second DEEP R pass with distance-aware regrowth."""
     model = deepcopy(mlgenn_deep_r.deep_r_2_model)
     model["params"] = model["params"] + [("RegrowthLength", "scalar"),
-                                         ("Eps", "scalar")]
+                                         ("Eps", "scalar"),
+                                         ("MaxTries", "unsigned int")]
     model["pre_var_refs"] = [(f"X{k}", "scalar", VarAccessMode.READ_ONLY)
                              for k in range(dimensions)]
     model["extra_global_params"] = (model["extra_global_params"]
@@ -60,7 +65,9 @@ def add_distance_deep_r(conn, synapse_group, genn_model, compiler,
         distance_deep_r_2_model(dimensions),
         param_vals={"NumRowWords": num_row_words,
                     "RegrowthLength": conn.connectivity.regrowth_length,
-                    "Eps": space.eps},
+                    "Eps": space.eps,
+                    "MaxTries": MAX_TRIES_PER_TARGET
+                    * synapse_group.trg.num_neurons},
         pre_var_vals={"NumDormant": 0, "NumActivations": 0},
         pre_var_refs={f"X{k}": create_var_ref(source_genn_pop, f"X{k}")
                       for k in range(dimensions)},
@@ -123,6 +130,11 @@ def distance_aware_deep_r(connections_by_group: dict, neuron_populations):
     every other step of mlGeNN's DEEP R (callbacks and their order, L1,
     rewiring records) exactly as upstream.
     """
+    if not hasattr(mlgenn_event_prop, "add_deep_r"):
+        raise ImportError("distance-aware DEEP R hooks into mlGeNN's "
+                          "ml_genn.compilers.event_prop_compiler.add_deep_r,"
+                          " which this mlGeNN does not have: use mlGeNN "
+                          "2.4.0")
     upstream = mlgenn_event_prop.add_deep_r
     created = {}
 

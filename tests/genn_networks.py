@@ -137,3 +137,20 @@ def dense_values(genn_syn, values, num_pre, num_post):
     dense[genn_syn.get_sparse_pre_inds(),
           genn_syn.get_sparse_post_inds()] = values
     return dense
+
+
+def gather_targets(compiled, pops, dimensions):
+    """Capture targets of the position gradients that
+    SpatialEventPropCompiler hands to its optimiser (its PositionGather
+    custom updates, numbered by population name), keyed (name, component).
+    """
+    spatial = sorted(pops.values(), key=lambda p: p.name)
+    return {(name, k): (compiled.genn_model.custom_updates[
+                f"CUPositionGather{spatial.index(pop)}"], f"Gradient{k}")
+            for name, pop in pops.items() for k in range(dimensions)}
+
+
+def gathered(values, names, dimensions):
+    """Stack captured gather components into (neurons, D) arrays."""
+    return {name: np.stack([values[(name, k)] for k in range(dimensions)],
+                           axis=1) for name in names}

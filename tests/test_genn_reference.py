@@ -13,7 +13,8 @@ try:
     from ml_genn.losses import SparseCategoricalCrossentropy
     from ml_genn_spatial import SpatialEventPropCompiler
     from genn_networks import (Capture, FrozenOptimiser, build_network,
-                               dense_values, random_inputs)
+                               dense_values, gather_targets, gathered,
+                               random_inputs)
 except ImportError:
     if genn_available():
         raise
@@ -43,7 +44,7 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
     labels = np.array([1, 0, 2])
 
     # GeNN: trial 0's gradients, read after its backward pass (batch 1)
-    # and, for positions, after their scatter (batch 2)
+    # and, for positions, as the optimiser gets them (end of batch 2)
     network, inp, hid, out, conns = build_network(
         num_inputs, num_hidden, num_outputs, positions, weights, True,
         recurrent, max_delay, scale, dimensions, masks=masks)
@@ -56,9 +57,8 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
             {key: (compiled.connection_populations[conn], "Gradient")
              for key, conn in conns.items()}, batch=1)
         position_capture = Capture(
-            {name: (compiled.neuron_populations[pop], "PositionGradientAcc")
-             for name, pop in (("inp", inp), ("hid", hid))},
-            batch=2, timestep=dimensions + 1)
+            gather_targets(compiled, {"inp": inp, "hid": hid}, dimensions),
+            batch=2)
         compiled.train({inp: inputs}, {out: labels}, num_epochs=1,
                        shuffle=False,
                        callbacks=[weight_capture, position_capture])
@@ -68,8 +68,8 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
                               int(np.prod(conn.source().shape)),
                               int(np.prod(conn.target().shape)))
             for key, conn in conns.items()}
-    genn_position = {name: position_capture.values[name].reshape(
-        -1, dimensions) for name in ("inp", "hid")}
+    genn_position = gathered(position_capture.values, ("inp", "hid"),
+                             dimensions)
 
     # NumPy reference of the same network and trial
     r_inp = R.Population(R.SpikeInput(), num_inputs, "inp", positions["inp"])

@@ -22,7 +22,7 @@ try:
                                  SpatialInferenceCompiler, SpatialSparse,
                                  get_positions, place, prune, pull_positions)
     from ml_genn_spatial.geometry import delay_steps, distance
-    from genn_networks import random_inputs
+    from genn_networks import Capture, random_inputs
 except ImportError:
     if genn_available():
         raise
@@ -259,3 +259,50 @@ def test_prune_trained_network_then_fine_tune(tmp_path, by):
     else:
         assert trained_d[kept].max() <= trained_d[removed].min()
         assert data["conn"][-1]["mean_length"] < trained_d.mean()
+
+
+def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter():
+    """With DEEP R and a wiring cost, the mirror's arrays hold values during
+    the scatter and are all zero once it is over, so a removed synapse
+    leaves nothing behind."""
+    network = Network(default_params)
+    with network:
+        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
+        hid = Population(LeakyIntegrateFire(tau_refrac=None), NUM_HIDDEN,
+                         name="hid")
+        out = Population(LeakyIntegrate(readout="sum_var"), NUM_CLASSES,
+                         name="out")
+        space = Space(2, bounds=(-1.0, 1.0), rng=2)
+        place(inp, space)
+        place(hid, space)
+        Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
+                   Exponential(5.0), name="inp_hid")
+        rec = Connection(hid, hid, SpatialSparse(
+            0.2, Normal(0.0, 0.3), MAX_DELAY, wiring_cost=0.01),
+            Exponential(5.0), name="hid_hid")
+        Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
+                   name="hid_out")
+    compiled = SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
+        batch_size=1, deep_r_conns=[rec],
+        deep_r_record_rewirings={rec: "rewirings"}).compile(
+            network, name="mirrorclear")
+    x = random_inputs(5, NUM_INPUTS, TIMESTEPS, 1.0, 0.1,
+                      np.random.default_rng(1))
+    with compiled:
+        mirror = compiled.genn_model.synapse_populations[
+            "hid_hid_PositionMirror"]
+        targets = {name: (mirror, name)
+                   for name in ("DelayGradientT", "WiringT")}
+        # D = 2: components scattered in timesteps 1-2, cleared in 3
+        before = Capture(targets, batch=4, timestep=0)
+        after = Capture(targets, batch=4, timestep=3)
+        _, data = compiled.train({inp: x}, {out: np.arange(5) % 3},
+                                 num_epochs=1, shuffle=False,
+                                 callbacks=[before, after])
+    assert sum(int(r[0]) for r in data["rewirings"]) > 0
+    assert np.abs(before.values["WiringT"]).max() > 0.0
+    assert np.abs(before.values["DelayGradientT"]).max() > 0.0
+    np.testing.assert_array_equal(after.values["WiringT"], 0.0)
+    np.testing.assert_array_equal(after.values["DelayGradientT"], 0.0)

