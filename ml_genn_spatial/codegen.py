@@ -72,7 +72,7 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
     direction = f"dx{dimensions - 1}"
     for k in reversed(range(dimensions - 1)):
         direction = f"(component == {k}) ? dx{k} : ({direction})"
-    distance = "\n".join("    " + line for line in
+    distance = "\n".join(" " * 8 + line for line in
                          distance_delay_code(dimensions).splitlines())
     return load_template("scatter").substitute(
         distance=distance, direction=direction, dimensions=dimensions,
@@ -80,8 +80,10 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
                      if wiring_cost else ""),
         wiring_nonzero=" || wiring != 0.0" if wiring_cost else "",
         wiring_term="wiring" if wiring_cost else "0.0",
-        record_distance=("    if (component == 0) {\n"
-                         "        DistanceT[id_syn] = dist;\n    }"
+        # With a wiring cost every pair's distance is recorded (component 0)
+        work_condition="true" if wiring_cost else "delayGradient != 0.0",
+        record_distance=("        if (component == 0) {\n"
+                         "            DistanceT[id_syn] = dist;\n        }"
                          if wiring_cost else ""),
         wiring_clear="    WiringT[id_syn] = 0.0;" if wiring_cost else "")
 

@@ -12,17 +12,20 @@
 // zero distance) pass no gradient through the delay.
 const int component = (int)round(t / dt) - 1;
 if (component < $dimensions) {
-$distance
     const scalar delayGradient = DelayGradientT[id_syn];
 $wiring_load
+    // Most elements of a sparse connection's mirror are zero: skip them
+    if ($work_condition) {
+$distance
 $record_distance
-    if ((delayGradient != 0.0$wiring_nonzero) && dist > 0.0) {
-        const scalar delayTerm = (rawDelay >= 0.0 && rawDelay <= MaxDelay) ?
-            (dt * Scale * delayGradient) : 0.0;
-        const scalar direction = $direction;
-        const scalar v = ((delayTerm + $wiring_term) * direction) / dist;
-        addToPost(v);
-        addToPre(-v);
+        if ((delayGradient != 0.0$wiring_nonzero) && dist > 0.0) {
+            const scalar delayTerm = (rawDelay >= 0.0 && rawDelay <= MaxDelay) ?
+                (dt * Scale * delayGradient) : 0.0;
+            const scalar direction = $direction;
+            const scalar v = ((delayTerm + $wiring_term) * direction) / dist;
+            addToPost(v);
+            addToPre(-v);
+        }
     }
 }
 // Sparse connections only: one more event step clears the elements
