@@ -153,7 +153,14 @@ def make_parser(description: str, defaults: dict,
     net.add_argument("--sparsity", type=_fraction, default=0.0,
                      help="fraction of the synapses of the hidden (delayed) "
                           "connections removed; > 0 gives sparse "
-                          "connections (SpatialSparse when spatial)")
+                          "connections (SpatialSparse when spatial); the "
+                          "kept weights are scaled so each neuron's "
+                          "expected input stays that of the dense draw")
+    net.add_argument("--sparse-connections", choices=["all", "recurrent"],
+                     default="all",
+                     help="which delayed connections --sparsity thins: "
+                          "all, or only the hidden->hidden one "
+                          "(default: all)")
     net.add_argument("--rewiring", action="store_true",
                      help="DEEP R structural plasticity of the sparse "
                           "hidden connections (needs --sparsity > 0); "
@@ -377,14 +384,24 @@ def plan_network(args, layers: Sequence[LayerSpec],
         delay = (delay_rng.uniform(0.0, steps, shape)
                  if mode == "per_synapse" and spec.delayed else None)
         conn = PlannedConnection(spec, shape, weight, delay=delay)
-        if spec.delayed and args.sparsity > 0.0:
+        recurrent = spec.source == spec.target
+        thinned = (spec.delayed and args.sparsity > 0.0
+                   and (recurrent or getattr(args, "sparse_connections",
+                                             "all") == "all"))
+        if thinned:
             conn.pre_ind, conn.post_ind = _sparse_synapses(
-                shape, args.sparsity, spec.source == spec.target, mask_rng)
+                shape, args.sparsity, recurrent, mask_rng)
             if len(conn.pre_ind) == 0:
                 raise ValueError(f"--sparsity {args.sparsity} leaves "
                                  f"connection {spec.name} without a "
                                  f"synapse: lower it")
-            conn.weight = weight[conn.pre_ind, conn.post_ind]
+            # A neuron keeps (1 - sparsity) of its inputs: scale the mean
+            # by 1 / keep and the spread by 1 / sqrt(keep) so that its
+            # expected input (mean and variance) stays the dense one
+            keep = 1.0 - args.sparsity
+            conn.weight = (spec.weight_mean / keep
+                           + (weight[conn.pre_ind, conn.post_ind]
+                              - spec.weight_mean) / np.sqrt(keep))
             if delay is not None:
                 conn.delay = delay[conn.pre_ind, conn.post_ind]
         planned.append(conn)

@@ -178,11 +178,14 @@ def test_sparse_plan_removes_synapses_and_keeps_the_other_draws():
             np.testing.assert_array_equal(d.weight, s.weight)
             continue
         assert s.sparse and s.num_synapses < 0.4 * d.num_synapses
-        # GeNN's row-major synapse order, weights of the dense draw
+        # GeNN's row-major synapse order, weights of the dense draw scaled
+        # to keep each neuron's expected input: mean / 0.25, spread / 0.5
         order = np.lexsort((s.post_ind, s.pre_ind))
         np.testing.assert_array_equal(order, np.arange(len(order)))
-        np.testing.assert_array_equal(s.weight,
-                                      d.weight[s.pre_ind, s.post_ind])
+        mean = d.spec.weight_mean
+        np.testing.assert_allclose(
+            s.weight, mean / 0.25
+            + (d.weight[s.pre_ind, s.post_ind] - mean) / 0.5)
         if d.spec.source == d.spec.target:
             assert not np.any(s.pre_ind == s.post_ind)
     for name in dense.positions:
@@ -199,6 +202,13 @@ def test_sparse_plan_removes_synapses_and_keeps_the_other_draws():
     # A recurrent layer of one neuron has nothing left but its autapse
     with pytest.raises(ValueError, match="without a synapse"):
         se.plan_network(_args(sparsity=0.5), *_layers(hidden=1))
+    # Only the recurrent connection thinned
+    recurrent_only = se.plan_network(
+        _args(sparsity=0.75, sparse_connections="recurrent"),
+        *_layers(hidden=30))
+    assert [c.sparse for c in recurrent_only.connections] == [
+        c.spec.delayed and c.spec.source == c.spec.target
+        for c in recurrent_only.connections]
 
 
 def test_delay_learning_rate_default():
