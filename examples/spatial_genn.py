@@ -25,7 +25,8 @@ from ml_genn.synapses import Exponential
 from ml_genn.utils.data import preprocess_spikes
 from pygenn.genn_model import backend_modules
 
-from ml_genn_spatial import (SpatialDense, SpatialEventPropCompiler,
+from ml_genn_spatial import (ConnectivityRecord, SpatialDense,
+                             SpatialEventPropCompiler,
                              SpatialInferenceCompiler, SpatialSparse, place,
                              save_layout)
 
@@ -137,6 +138,9 @@ def _compiler(args, task, plan, conns, timesteps, batch_size, genn_kwargs):
     if args.rewiring:
         kwargs["deep_r_conns"] = [conns[c.name] for c in plan.connections
                                   if c.sparse]
+        kwargs["deep_r_record_rewirings"] = {
+            conns[c.name]: f"rewirings_{c.name}"
+            for c in plan.connections if c.sparse}
     if plan.mode == "spatial":
         return SpatialEventPropCompiler(
             position_optimiser=Adam(args.position_lr), **kwargs)
@@ -187,6 +191,27 @@ class EpochLog(Callback):
             f"{self._prefix}_accuracy": float(metrics[self._output].result),
             time_key: perf_counter() - self._start[0]})
         write_json(self._path, self._results)
+
+
+def record_structure(results: dict, data: dict, num_train: int,
+                     batch_size: int):
+    """Add the connectivity records (per epoch) and DEEP R's rewirings
+    (summed per epoch from mlGeNN's per-batch records) to the results."""
+    batches = -(-num_train // batch_size)
+    structure = results.setdefault("structure", {})
+    for key, values in data.items():
+        if key.startswith("connectivity_"):
+            entry = structure.setdefault(key[len("connectivity_"):], {})
+            entry.setdefault("per_epoch", []).extend(values)
+        elif key.startswith("rewirings_"):
+            entry = structure.setdefault(key[len("rewirings_"):], {})
+            counts = np.asarray(values, dtype=np.int64).reshape(-1, 2)
+            epochs = [counts[i:i + batches].sum(axis=0)
+                      for i in range(0, len(counts), batches)]
+            entry.setdefault("rewirings_per_epoch", []).extend(
+                int(e[0]) for e in epochs)
+            entry.setdefault("failed_rewirings_per_epoch", []).extend(
+                int(e[1]) for e in epochs)
 
 
 class ConnectivityCheckpoint(Checkpoint):
@@ -266,18 +291,27 @@ def run(args, task, plan, data) -> dict:
                     validation_callbacks=[
                         "batch_progress_bar",
                         EpochLog(results, results_path, out, "validation")])
+            # Sparse spatial connections: synapses, sparsity and mean length
+            # per epoch
+            records = [ConnectivityRecord(conns[c.name],
+                                          f"connectivity_{c.name}")
+                       for c in plan.connections
+                       if c.sparse and plan.mode == "spatial"]
             with compiled:
                 print(f"Training on GeNN's {backend} backend, batch size "
                       f"{batch_size}, {timesteps} timesteps of {args.dt} ms "
                       f"per trial")
-                compiled.train(
+                trained = compiled.train(
                     {inp: spikes["train"]}, {out: labels["train"]},
                     num_epochs=args.epochs - start_epoch,
                     start_epoch=start_epoch, shuffle=True,
                     callbacks=["batch_progress_bar", checkpoint,
                                EpochLog(results, results_path, out,
-                                        "train")],
+                                        "train")] + records,
                     **validation)
+            record_structure(results, trained[-2 if validation else 1],
+                             len(labels["train"]), batch_size)
+            write_json(results_path, results)
 
         # Test the last epoch's checkpoint with the training dt
         network.load((args.epochs - 1,), serialiser)

@@ -447,6 +447,14 @@ def test_yin_yang_genn_rewiring_wiring_cost_and_resume(tmp_path):
     checkpoints = output / "checkpoints"
     before = np.load(checkpoints / "0-hidden_hidden-post_ind.npy")
     assert len(before) == len(np.load(checkpoints / "0-hidden_hidden-g.npy"))
+    # ... and recorded per epoch: rewirings, synapses, sparsity, length
+    structure = results["structure"]["hidden_hidden"]
+    assert len(structure["rewirings_per_epoch"]) == 1
+    assert len(structure["failed_rewirings_per_epoch"]) == 1
+    record = structure["per_epoch"][0]
+    assert record["num_synapses"] == len(before)
+    assert record["sparsity"] == pytest.approx(1.0 - len(before) / 64)
+    assert 0.0 < record["mean_length"] < np.sqrt(12.0)
 
     _script("yin_yang").main(argv + ["--epochs", "2", "--resume"])
     results, _ = _check_run(output, 8, 3, 2)
