@@ -35,7 +35,12 @@ def _in_tmp_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
-def _network(regrowth_length=None, seed=1):
+def _network(regrowth_length=None, seed=1, recurrent=None):
+    """inp -> hid (dense), hid -> hid (``recurrent`` connectivity, by
+    default sparse), hid -> out, with inp and hid in a 2-D box."""
+    if recurrent is None:
+        recurrent = SpatialSparse(0.2, Normal(0.0, 0.3), MAX_DELAY,
+                                  regrowth_length=regrowth_length)
     network = Network(default_params)
     with network:
         inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
@@ -48,9 +53,8 @@ def _network(regrowth_length=None, seed=1):
         place(hid, space)
         Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
                    Exponential(5.0), name="inp_hid")
-        rec = Connection(hid, hid, SpatialSparse(
-            0.2, Normal(0.0, 0.3), MAX_DELAY,
-            regrowth_length=regrowth_length), Exponential(5.0), name="hid_hid")
+        rec = Connection(hid, hid, recurrent, Exponential(5.0),
+                         name="hid_hid")
         Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
                    name="hid_out")
     return network, inp, hid, out, rec
@@ -206,22 +210,8 @@ def test_prune_trained_network_then_fine_tune(tmp_path, by):
     """Train dense, load the checkpoint, prune the recurrent connection to
     90 % sparsity, fine-tune: the records show the sparsity and the kept
     synapses are the strongest (or shortest)."""
-    network = Network(default_params)
-    with network:
-        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
-        hid = Population(LeakyIntegrateFire(tau_refrac=None), NUM_HIDDEN,
-                         name="hid")
-        out = Population(LeakyIntegrate(readout="sum_var"), NUM_CLASSES,
-                         name="out")
-        space = Space(2, bounds=(-1.0, 1.0), rng=4)
-        place(inp, space)
-        place(hid, space)
-        Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
-                   Exponential(5.0), name="inp_hid")
-        rec = Connection(hid, hid, SpatialDense(Normal(0.0, 0.3), MAX_DELAY),
-                         Exponential(5.0), name="hid_hid")
-        Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
-                   name="hid_out")
+    network, inp, hid, out, rec = _network(
+        seed=4, recurrent=SpatialDense(Normal(0.0, 0.3), MAX_DELAY))
 
     def compile_and_train(name, epochs, callbacks):
         compiled = SpatialEventPropCompiler(
@@ -265,23 +255,9 @@ def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter():
     """With DEEP R and a wiring cost, the mirror's arrays hold values during
     the scatter and are all zero once it is over, so a removed synapse
     leaves nothing behind."""
-    network = Network(default_params)
-    with network:
-        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
-        hid = Population(LeakyIntegrateFire(tau_refrac=None), NUM_HIDDEN,
-                         name="hid")
-        out = Population(LeakyIntegrate(readout="sum_var"), NUM_CLASSES,
-                         name="out")
-        space = Space(2, bounds=(-1.0, 1.0), rng=2)
-        place(inp, space)
-        place(hid, space)
-        Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
-                   Exponential(5.0), name="inp_hid")
-        rec = Connection(hid, hid, SpatialSparse(
-            0.2, Normal(0.0, 0.3), MAX_DELAY, wiring_cost=0.01),
-            Exponential(5.0), name="hid_hid")
-        Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
-                   name="hid_out")
+    network, inp, hid, out, rec = _network(
+        seed=2, recurrent=SpatialSparse(0.2, Normal(0.0, 0.3), MAX_DELAY,
+                                        wiring_cost=0.01))
     compiled = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
