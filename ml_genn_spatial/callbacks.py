@@ -4,6 +4,7 @@ import numpy as np
 from ml_genn.callbacks import Callback
 from pygenn import SynapseMatrixConnectivity
 
+from .export import device_positions
 from .geometry import distance
 from .placement import get_space
 
@@ -41,22 +42,14 @@ class ConnectivityRecord(Callback):
     def get_data(self):
         return self.key, self._data
 
-    def _positions(self, pop):
-        genn_pop = self._compiled.neuron_populations[pop]
-        columns = []
-        for k in range(get_space(pop).dimensions):
-            genn_pop.vars[f"X{k}"].pull_from_device()
-            columns.append(np.array(genn_pop.vars[f"X{k}"].values,
-                                    dtype=np.float64))
-        return np.stack(columns, axis=1)
-
     def _record(self):
         conn = self.connection
         genn_syn = self._compiled.connection_populations[conn]
         source, target = conn.source(), conn.target()
         num_possible = (int(np.prod(source.shape))
                         * int(np.prod(target.shape)))
-        pre, post = self._positions(source), self._positions(target)
+        pre = device_positions(self._compiled, source)
+        post = device_positions(self._compiled, target)
         eps = get_space(source).eps
         if genn_syn.matrix_type & SynapseMatrixConnectivity.SPARSE:
             genn_syn.pull_connectivity_from_device()

@@ -112,6 +112,17 @@ def _position_vars(dimensions: int, prefix: str) -> list:
             for k in range(dimensions)]
 
 
+class _SpatialDelays:
+    """Compiler mixin: the dendritic delay buffer of a spatial connection
+    holds its ``max_delay_steps``; other connections as mlGeNN does."""
+
+    def apply_delay(self, genn_pop, conn, delay, compile_state):
+        if conn in self._spatial_conns:
+            _apply_spatial_delay(genn_pop, conn)
+        else:
+            super().apply_delay(genn_pop, conn, delay, compile_state)
+
+
 def _apply_spatial_delay(genn_pop, conn):
     max_delay_steps = conn.connectivity.max_delay_steps
     if conn.max_delay_steps not in (None, max_delay_steps):
@@ -122,7 +133,7 @@ def _apply_spatial_delay(genn_pop, conn):
     genn_pop.max_dendritic_delay_timesteps = max_delay_steps + 1
 
 
-class SpatialInferenceCompiler(InferenceCompiler):
+class SpatialInferenceCompiler(_SpatialDelays, InferenceCompiler):
     """mlGeNN's :class:`ml_genn.compilers.InferenceCompiler` for networks
     with spatial connections: every spatial delay is computed from the
     positions of the placed populations, as in training.
@@ -179,14 +190,8 @@ class SpatialInferenceCompiler(InferenceCompiler):
             _position_var_vals(get_positions(conn.source()), "XPre"),
             _position_var_vals(get_positions(conn.target()), "XPost"))
 
-    def apply_delay(self, genn_pop, conn, delay, compile_state):
-        if conn in self._spatial_conns:
-            _apply_spatial_delay(genn_pop, conn)
-        else:
-            super().apply_delay(genn_pop, conn, delay, compile_state)
 
-
-class SpatialEventPropCompiler(EventPropCompiler):
+class SpatialEventPropCompiler(_SpatialDelays, EventPropCompiler):
     """mlGeNN's :class:`ml_genn.compilers.EventPropCompiler` extended with
     learnable neuron positions.
 
@@ -312,12 +317,6 @@ class SpatialEventPropCompiler(EventPropCompiler):
         if feedback:
             compile_state.feedback_connections.append(conn)
         return wum
-
-    def apply_delay(self, genn_pop, conn, delay, compile_state):
-        if conn in self._spatial_conns:
-            _apply_spatial_delay(genn_pop, conn)
-        else:
-            super().apply_delay(genn_pop, conn, delay, compile_state)
 
     def create_compiled_network(self, genn_model, neuron_populations,
                                 connection_populations, compile_state):

@@ -4,6 +4,8 @@ Works on an mlGeNN network whose placed populations hold their positions,
 e.g. after ``Network.load`` of a checkpoint, or after
 :func:`pull_positions` from a compiled network.
 """
+import numbers
+
 import numpy as np
 
 from .connectivity import is_spatial
@@ -11,18 +13,24 @@ from .geometry import delay_steps, distance
 from .placement import get_positions, get_space, is_placed, set_positions
 
 
+def device_positions(compiled_network, pop) -> np.ndarray:
+    """Positions ``(N, D)`` [space units] of a placed population as a
+    compiled network holds them on the device."""
+    genn_pop = compiled_network.neuron_populations[pop]
+    columns = []
+    for k in range(get_space(pop).dimensions):
+        genn_pop.vars[f"X{k}"].pull_from_device()
+        columns.append(np.array(genn_pop.vars[f"X{k}"].values,
+                                dtype=np.float64))
+    return np.stack(columns, axis=1)
+
+
 def pull_positions(compiled_network):
     """Copy the positions a compiled network holds on the device back into
     its (placed) populations [space units]."""
     for pop, genn_pop in compiled_network.neuron_populations.items():
-        if not is_placed(pop) or "X0" not in genn_pop.vars:
-            continue
-        columns = []
-        for k in range(get_space(pop).dimensions):
-            genn_pop.vars[f"X{k}"].pull_from_device()
-            columns.append(np.array(genn_pop.vars[f"X{k}"].values,
-                                    dtype=np.float64))
-        set_positions(pop, np.stack(columns, axis=1))
+        if is_placed(pop) and "X0" in genn_pop.vars:
+            set_positions(pop, device_positions(compiled_network, pop))
 
 
 def _values(value, shape):
@@ -32,7 +40,7 @@ def _values(value, shape):
     if isinstance(value, np.ndarray) or np.ndim(value) > 0:
         value = np.asarray(value, dtype=np.float64)
         return value.reshape(shape) if value.size == np.prod(shape) else value
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         return np.full(shape, float(value))
     return None
 

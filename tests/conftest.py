@@ -49,3 +49,10 @@ def pytest_terminal_summary(terminalreporter):
     if GENN_MISSING_REASON is not None:
         terminalreporter.write_line(
             f"GeNN tests skipped because: {GENN_MISSING_REASON}")
+
+
+@pytest.fixture
+def in_tmp_path(tmp_path, monkeypatch):
+    """Run in a fresh folder: GeNN generates code into the working
+    directory."""
+    monkeypatch.chdir(tmp_path)

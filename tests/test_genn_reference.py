@@ -7,7 +7,7 @@ import pytest
 from ml_genn_spatial._genn import genn_available
 import ml_genn_spatial.reference as R
 
-pytestmark = pytest.mark.genn
+pytestmark = [pytest.mark.genn, pytest.mark.usefixtures("in_tmp_path")]
 
 try:
     from ml_genn.losses import SparseCategoricalCrossentropy
@@ -19,10 +19,6 @@ except ImportError:
     if genn_available():
         raise
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_path(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 @pytest.mark.parametrize("dimensions, recurrent, sparse, seed",

@@ -4,7 +4,7 @@ import pytest
 
 from ml_genn_spatial._genn import genn_available
 
-pytestmark = pytest.mark.genn
+pytestmark = [pytest.mark.genn, pytest.mark.usefixtures("in_tmp_path")]
 
 try:
     from ml_genn import Connection, Network, Population
@@ -29,10 +29,6 @@ except ImportError:
 
 NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS, MAX_DELAY = 6, 32, 3, 60, 15
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_path(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 def _network(regrowth_length=None, seed=1, recurrent=None):

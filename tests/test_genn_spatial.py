@@ -11,7 +11,7 @@ import pytest
 
 from ml_genn_spatial._genn import genn_available
 
-pytestmark = pytest.mark.genn
+pytestmark = [pytest.mark.genn, pytest.mark.usefixtures("in_tmp_path")]
 
 try:
     from ml_genn import Connection, Network, Population
@@ -36,11 +36,6 @@ except ImportError:
     if genn_available():
         raise
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_path(tmp_path, monkeypatch):
-    # GeNN generates code into the working directory
-    monkeypatch.chdir(tmp_path)
 
 
 def test_spike_arrival_time_is_spike_time_plus_distance_delay():

@@ -5,7 +5,7 @@ import pytest
 
 from ml_genn_spatial._genn import genn_available
 
-pytestmark = pytest.mark.genn
+pytestmark = [pytest.mark.genn, pytest.mark.usefixtures("in_tmp_path")]
 
 try:
     from ml_genn import Connection, Network, Population
@@ -32,10 +32,6 @@ except ImportError:
 # Yin-Yang: four latency-coded features and a bias input
 NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS = 5, 16, 3, 60
 
-
-@pytest.fixture(autouse=True)
-def _in_tmp_path(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
 
 
 def _task(seed=42, size=12):
@@ -113,9 +109,8 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
         compiled.save(("final",), serialiser)
         pull_positions(compiled)
         pulled = {p: get_positions(p) for p in (inp, hid)}
-        trained = {p: np.stack(
-            [np.array(compiled.neuron_populations[p].vars[f"X{k}"].values)
-             for k in range(2)], axis=1) for p in (inp, hid)}
+    trained = {p: np.stack([serialiser.deserialise(("final", p, f"X{k}"))
+                            for k in range(2)], axis=1) for p in (inp, hid)}
 
     losses = np.array(recorder.losses).reshape(epochs, -1).mean(axis=1)
     # the last epochs' loss at least 20 % below the first epochs'
