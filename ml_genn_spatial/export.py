@@ -11,6 +11,7 @@ import numpy as np
 from .connectivity import is_spatial
 from .geometry import delay_steps, distance
 from .placement import get_positions, get_space, is_placed, set_positions
+from .runs.layout import write_layout
 
 
 def device_positions(compiled_network, pop) -> np.ndarray:
@@ -88,16 +89,13 @@ def layout(network) -> dict:
 
 
 def save_layout(network, path: str):
-    """Write :func:`layout` to a NumPy ``.npz`` file: arrays named
-    ``positions/<population>`` and ``<connection>/<field>`` (names and
-    scalars as 0-d arrays; ``pre_ind``/``post_ind`` only for sparse
-    connections)."""
+    """Write :func:`layout` to a layout file
+    (:func:`ml_genn_spatial.runs.layout.write_layout`, whose
+    :func:`~ml_genn_spatial.runs.layout.load_layout` reads it back).
+
+    Returns:
+        the :func:`layout` written
+    """
     data = layout(network)
-    arrays = {f"positions/{name}": value
-              for name, value in data["populations"].items()}
-    for name, fields in data["connections"].items():
-        for field, value in fields.items():
-            if value is not None:
-                arrays[f"{name}/{field}"] = np.asarray(value)
-    np.savez(path, **arrays)
+    write_layout(path, data["populations"], data["connections"])
     return data

@@ -1,6 +1,6 @@
 """Analysis and pictures of learned spatial layouts (no GeNN needed).
 
-Reads the layout ``.npz`` of :func:`ml_genn_spatial.export.save_layout`
+Reads the layout ``.npz`` of :mod:`ml_genn_spatial.runs.layout`
 (and the class counts and ``results.json`` of the same run) and measures:
 
 - delays [timesteps] and connection lengths [space units], plain and
@@ -25,8 +25,7 @@ metrics import without them.
 from .graph import (clustering_coefficient, connectivity_graph,
                     graph_metrics, modularity, small_world, undirected_graph)
 from .layout_file import (ConnectionLayout, Layout, Run, class_population,
-                          endpoint_candidates, infer_endpoints, load_layout,
-                          load_run)
+                          load_layout, load_run)
 from .metrics import (class_distances, delay_histogram, length_histogram,
                       mean_wiring_length, preferred_class,
                       principal_components, spatial_clustering_of_function,
@@ -37,7 +36,7 @@ from .plots import (plot_delay_histogram, plot_layout,
 from .report import analyse, write_figures, write_report, write_summary
 
 __all__ = ["ConnectionLayout", "Layout", "Run", "class_population",
-           "endpoint_candidates", "infer_endpoints", "load_layout",
+           "load_layout",
            "load_run", "class_distances", "delay_histogram",
            "length_histogram", "mean_wiring_length", "preferred_class",
            "principal_components", "spatial_clustering_of_function",
