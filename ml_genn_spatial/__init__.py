@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 # Public names that live in modules importing pygenn / ml_genn: imported on
 # first access so that the package imports on a machine without GeNN
 _GENN_NAMES = {
+    "SpatialConnection": "ml_genn_spatial.connection",
     "SpatialDense": "ml_genn_spatial.connectivity",
     "SpatialSparse": "ml_genn_spatial.connectivity",
     "place": "ml_genn_spatial.placement",

@@ -88,13 +88,26 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
         wiring_clear="    WiringT[id_syn] = 0.0;" if wiring_cost else "")
 
 
-def transpose_code(zero_source: bool, wiring_cost: bool = False) -> str:
+def transpose_code(zero_source: bool, wiring_cost: bool = False,
+                   dense: bool = True) -> str:
     """Custom update code writing a synapse's delay gradient into its
     mirror's dense array; with ``zero_source`` the gradient is then
     zeroed (batch size 1, where no batch reduction did it); with
     ``wiring_cost`` it also applies the wiring cost's weight gradient and
-    hands ``strength * |w|`` to the mirror."""
+    hands ``strength * |w|`` to the mirror. ``dense`` says whether the
+    spatial synapse group has DENSE (else SPARSE) connectivity."""
+    if dense:
+        # GeNN 5.4.0's CUDA code for a custom update on DENSE connectivity
+        # declares id_pre / id_post without their semicolons, so code that
+        # reads them does not compile: derive both from the row-major
+        # synapse index instead (num_post synapses per row)
+        synapse_ends = ("const unsigned int pre = id_syn / num_post;\n"
+                        "const unsigned int post = id_syn % num_post;")
+    else:
+        synapse_ends = ("const unsigned int pre = id_pre;\n"
+                        "const unsigned int post = id_post;")
     return load_template("transpose").substitute(
+        synapse_ends=synapse_ends,
         zero_source="Gradient = 0.0;" if zero_source else "",
         wiring=load_template("wiring_cost").template if wiring_cost else "")
 

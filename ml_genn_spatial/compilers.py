@@ -458,7 +458,8 @@ class SpatialEventPropCompiler(_SpatialDelays, EventPropCompiler):
             "extra_global_param_refs": [(name, "scalar*")
                                         for name in mirror_arrays],
             "update_code": codegen.transpose_code(
-                zero_source=self.batch_size == 1, wiring_cost=wiring)}
+                zero_source=self.batch_size == 1, wiring_cost=wiring,
+                dense=not sparse)}
         transpose_refs = {"Gradient": transpose_source}
         transpose_params = {}
         if wiring:

@@ -13,7 +13,8 @@ from ml_genn.synapses import Exponential
 from ml_genn.utils.data import preprocess_spikes
 from ml_genn.utils.model import CustomUpdateModel
 
-from ml_genn_spatial import Space, SpatialDense, SpatialSparse, place
+from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
+                             SpatialSparse, place)
 
 
 class FrozenOptimiser(Optimiser):
@@ -118,9 +119,13 @@ def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
             place(hid, space, positions["hid"])
         keys = ["inp_hid"] + (["hid_hid"] if recurrent else [])
         for key, source in zip(keys, (inp, hid)):
-            conns[key] = Connection(source, hid, connectivity(key),
-                                    Exponential(5.0),
-                                    max_delay_steps=max_delay_steps)
+            if spatial:
+                conns[key] = SpatialConnection(source, hid, connectivity(key),
+                                               Exponential(5.0))
+            else:
+                conns[key] = Connection(source, hid, connectivity(key),
+                                        Exponential(5.0),
+                                        max_delay_steps=max_delay_steps)
         conns["hid_out"] = Connection(hid, out, Dense(weights["hid_out"]),
                                       Exponential(5.0))
     return network, inp, hid, out, conns

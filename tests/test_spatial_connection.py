@@ -1,0 +1,89 @@
+"""SpatialConnection: places unplaced populations in its space, refuses
+mixed spaces and non-spatial connectivity (no model is built)."""
+import numpy as np
+import pytest
+
+from ml_genn_spatial._genn import genn_available
+
+pytestmark = pytest.mark.genn
+
+try:
+    from ml_genn import Connection, Network, Population
+    from ml_genn.connectivity import Dense
+    from ml_genn.neurons import LeakyIntegrateFire, SpikeInput
+    from ml_genn.synapses import Exponential
+    from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
+                                 SpatialSparse, get_positions, place)
+except ImportError:
+    if genn_available():
+        raise
+
+
+def _populations(network):
+    with network:
+        inp = Population(SpikeInput(max_spikes=10), 4, name="inp")
+        hid = Population(LeakyIntegrateFire(tau_refrac=None), 3, name="hid")
+    return inp, hid
+
+
+def test_places_unplaced_populations_in_its_space():
+    network = Network()
+    inp, hid = _populations(network)
+    space = Space(2, bounds=(-1.0, 1.0), rng=3)
+    with network:
+        forward = SpatialConnection(inp, hid, SpatialDense(1.0, 10),
+                                    Exponential(5.0), space=space)
+        recurrent = SpatialConnection(hid, hid, SpatialSparse(0.5, 1.0, 10),
+                                      Exponential(5.0), space=space)
+    assert isinstance(forward, Connection)
+    assert forward in network.connections and recurrent in network.connections
+    for pop, size in ((inp, 4), (hid, 3)):
+        positions = get_positions(pop)
+        assert positions.shape == (size, 2)
+        assert np.all((positions >= -1.0) & (positions <= 1.0))
+    # The recurrent connection kept hid's positions from the first draw
+    assert not np.array_equal(get_positions(inp)[:3], get_positions(hid))
+
+
+def test_keeps_explicit_positions():
+    network = Network()
+    inp, hid = _populations(network)
+    space = Space(1)
+    given = np.arange(4.0)[:, None]
+    place(inp, space, given)
+    with network:
+        SpatialConnection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
+                          Exponential(5.0), space=space)
+    np.testing.assert_array_equal(get_positions(inp), given)
+
+
+def test_refuses_a_population_placed_in_another_space():
+    network = Network()
+    inp, hid = _populations(network)
+    place(inp, Space(2))
+    with network, pytest.raises(ValueError, match="another space"):
+        SpatialConnection(inp, hid, SpatialDense(1.0, 10), space=Space(2))
+
+
+def test_refuses_populations_of_two_spaces_without_space():
+    network = Network()
+    inp, hid = _populations(network)
+    place(inp, Space(2))
+    place(hid, Space(2))
+    with network, pytest.raises(ValueError, match="different spaces"):
+        SpatialConnection(inp, hid, SpatialDense(1.0, 10, scale=1.0))
+
+
+def test_refuses_unplaced_populations_without_space():
+    network = Network()
+    inp, hid = _populations(network)
+    with network, pytest.raises(ValueError, match="space=") as error:
+        SpatialConnection(inp, hid, SpatialDense(1.0, 10, scale=1.0))
+    assert "inp" in str(error.value)
+
+
+def test_refuses_non_spatial_connectivity():
+    network = Network()
+    inp, hid = _populations(network)
+    with network, pytest.raises(TypeError, match="SpatialDense"):
+        SpatialConnection(inp, hid, Dense(1.0), space=Space(2))
