@@ -94,24 +94,28 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     space = (Space(args.dimensions, bounds=runs.SPACE_BOUNDS, rng=args.seed)
              if mode == "spatial" else None)
 
-    def delayed(mean, sd, recurrent=False):
-        """Connectivity of a delayed connection; --sparsity keeps a
-        fraction of its synapses, scaling weights to keep each neuron's
-        expected input."""
+    def connect(source, target, mean, sd, name):
+        """A delayed connection: spatial, with per-synapse delays or
+        without; --sparsity keeps a fraction of its synapses, scaling the
+        weights to keep each neuron's expected input."""
         keep = 1.0 - args.sparsity
-        if keep == 1.0 or not (recurrent or args.sparse_connections == "all"):
+        if source is not target and args.sparse_connections != "all":
             keep = 1.0
         weight = Normal(mean=mean / keep, sd=sd / np.sqrt(keep))
-        if mode == "spatial" and keep < 1.0:
-            return SpatialSparse(keep, weight, steps,
-                                 wiring_cost=args.wiring_cost,
-                                 regrowth_length=args.regrowth_length)
         if mode == "spatial":
-            return SpatialDense(weight, steps, wiring_cost=args.wiring_cost)
+            connectivity = (
+                SpatialSparse(keep, weight, steps, regrowth_length=args.
+                              regrowth_length, wiring_cost=args.wiring_cost)
+                if keep < 1.0 else
+                SpatialDense(weight, steps, wiring_cost=args.wiring_cost))
+            return SpatialConnection(source, target, connectivity,
+                                     Exponential(5.0), space, name)
         delay = Uniform(0.0, steps) if mode == "per_synapse" else 0
-        if keep < 1.0:
-            return FixedProbability(keep, weight, delay=delay)
-        return Dense(weight, delay=delay)
+        connectivity = (FixedProbability(keep, weight, delay=delay)
+                        if keep < 1.0 else Dense(weight, delay=delay))
+        return Connection(source, target, connectivity, Exponential(5.0),
+                          name,
+                          max_delay_steps=steps if mode != "none" else None)
 
     network = Network(default_params)
     with network:
@@ -125,18 +129,10 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
                                             tau_refrac=None,
                                             readout="first_spike_time"),
                          NUM_CLASSES, name="output")
-        delay_kw = {"max_delay_steps": steps} if mode == "per_synapse" else {}
-        conns = [SpatialConnection(inp, hidden, delayed(1.5, 0.78),
-                                   Exponential(5.0), space=space,
-                                   name="input_hidden", **delay_kw)]
+        conns = [connect(inp, hidden, 1.5, 0.78, "input_hidden")]
         if args.recurrent:
-            conns.append(SpatialConnection(hidden, hidden,
-                                           delayed(0.0, 0.1, True),
-                                           Exponential(5.0), space=space,
-                                           name="hidden_hidden", **delay_kw))
-        conns.append(SpatialConnection(hidden, out, delayed(0.93, 0.1),
-                                       Exponential(5.0), space=space,
-                                       name="hidden_output", **delay_kw))
+            conns.append(connect(hidden, hidden, 0.0, 0.1, "hidden_hidden"))
+        conns.append(connect(hidden, out, 0.93, 0.1, "hidden_output"))
     sparse = [c for c in conns if isinstance(c.connectivity,
                                               FixedProbability)]
 

@@ -139,8 +139,11 @@ Interpretations and deviations (each a deliberate choice)
   RelativeMeanSquareError and MeanSquareError losses, DEEP R, and
   connections out of the output population.
 """
+import numbers
+
 import numpy as np
 
+from ..geometry import check_finite_scalar
 from ..gradients import (position_gradients, wiring_cost,
                          wiring_cost_gradients)
 from .network import LeakyIntegrate, LeakyIntegrateFire, Network
@@ -519,27 +522,39 @@ class EventProp:
                  max_spikes: int = None, reg_lambda_upper: float = 0.0,
                  reg_lambda_lower: float = 0.0, reg_nu_upper: float = 0.0,
                  dtype=np.float64):
-        if (int(example_timesteps) != example_timesteps
+        if (isinstance(example_timesteps, (bool, np.bool_))
+                or not isinstance(example_timesteps, numbers.Integral)
                 or example_timesteps < 2):
             raise ValueError(f"example_timesteps must be an int >= 2, not "
                              f"{example_timesteps!r}")
+        dt = check_finite_scalar(dt, "dt")
         if not dt > 0.0:
             raise ValueError(f"dt must be > 0 ms, not {dt!r}")
-        if max_spikes is not None and int(max_spikes) < 1:
-            raise ValueError(f"max_spikes must be >= 1 or None, not "
+        if max_spikes is not None and (
+                not isinstance(max_spikes, numbers.Integral)
+                or max_spikes < 1):
+            raise ValueError(f"max_spikes must be an int >= 1 or None, not "
                              f"{max_spikes!r}")
         self.example_timesteps = int(example_timesteps)
-        self.dt = float(dt)
-        self.ttfs_alpha = float(ttfs_alpha)
-        self.softmax_temperature = float(softmax_temperature)
+        self.dt = dt
+        self.ttfs_alpha = check_finite_scalar(ttfs_alpha, "ttfs_alpha",
+                                              minimum=0.0)
+        self.softmax_temperature = check_finite_scalar(
+            softmax_temperature, "softmax_temperature")
+        if self.softmax_temperature <= 0.0:
+            raise ValueError(f"softmax_temperature must be > 0, not "
+                             f"{self.softmax_temperature}")
         self.max_spikes = None if max_spikes is None else int(max_spikes)
         if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be np.float32 or np.float64, not "
                              f"{dtype!r}")
         self.dtype = np.dtype(dtype).type
-        self.reg_lambda_upper = float(reg_lambda_upper)
-        self.reg_lambda_lower = float(reg_lambda_lower)
-        self.reg_nu_upper = float(reg_nu_upper)
+        self.reg_lambda_upper = check_finite_scalar(
+            reg_lambda_upper, "reg_lambda_upper", minimum=0.0)
+        self.reg_lambda_lower = check_finite_scalar(
+            reg_lambda_lower, "reg_lambda_lower", minimum=0.0)
+        self.reg_nu_upper = check_finite_scalar(reg_nu_upper, "reg_nu_upper",
+                                                minimum=0.0)
 
     @property
     def example_time(self) -> float:

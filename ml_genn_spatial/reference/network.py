@@ -179,9 +179,11 @@ class SpatialDelay:
 
     def __init__(self, scale: float, max_delay_steps: int,
                  offset: float = 0.0, eps: float = 0.0):
-        self.scale = check_finite_scalar(scale, "scale")
+        # A negative scale or offset would clamp delays at 0 and silently
+        # stop position learning
+        self.scale = check_finite_scalar(scale, "scale", minimum=0.0)
         self.max_delay_steps = check_max_delay_steps(max_delay_steps)
-        self.offset = check_finite_scalar(offset, "offset")
+        self.offset = check_finite_scalar(offset, "offset", minimum=0.0)
         self.eps = check_finite_scalar(eps, "eps", minimum=0.0)
 
     def __repr__(self):

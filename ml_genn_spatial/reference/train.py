@@ -14,8 +14,15 @@ counts applied updates from 0 (mlGeNN passes the global batch index).
 """
 import numpy as np
 
-from ..geometry import as_rng
+from ..geometry import _check_int, as_rng, check_finite_scalar
 from .network import Network
+
+
+def _decay(value, name: str) -> float:
+    value = check_finite_scalar(value, name, minimum=0.0)
+    if value >= 1.0:
+        raise ValueError(f"{name} must be in [0, 1), not {value}")
+    return value
 
 
 class Adam:
@@ -35,10 +42,12 @@ class Adam:
 
     def __init__(self, alpha: float = 0.001, beta1: float = 0.9,
                  beta2: float = 0.999, epsilon: float = 1e-8):
-        self.alpha = float(alpha)
-        self.beta1 = float(beta1)
-        self.beta2 = float(beta2)
-        self.epsilon = float(epsilon)
+        self.alpha = check_finite_scalar(alpha, "alpha", minimum=0.0)
+        self.beta1 = _decay(beta1, "beta1")
+        self.beta2 = _decay(beta2, "beta2")
+        self.epsilon = check_finite_scalar(epsilon, "epsilon")
+        if self.epsilon <= 0.0:
+            raise ValueError(f"epsilon must be > 0, not {self.epsilon}")
 
     def init_state(self, shape):
         """Zero moments ``(M, V)`` for a variable of ``shape``."""
@@ -112,6 +121,7 @@ def evaluate(network: Network, model, spikes, labels, batch_size: int):
     Returns:
         ``(loss, accuracy)``: mean per-example loss and fraction correct
     """
+    batch_size = _check_int(batch_size, "batch_size", 1)
     labels = np.asarray(labels)
     n = _count(spikes)
     total = 0.0
@@ -165,13 +175,19 @@ def train(network: Network, model, spikes, labels, num_epochs: int,
     """
     if optimiser is None:
         optimiser = Adam()
+    for name, value in (("optimiser", optimiser),
+                        ("position_optimiser", position_optimiser),
+                        ("delay_optimiser", delay_optimiser)):
+        if value is not None and not isinstance(value, Adam):
+            raise ValueError(f"{name} must be a reference Adam, not "
+                             f"{type(value).__name__}")
+    num_epochs = _check_int(num_epochs, "num_epochs", 1)
+    batch_size = _check_int(batch_size, "batch_size", 1)
     rng = as_rng(rng)
     labels = np.asarray(labels)
     n = _count(spikes)
     if len(labels) != n:
         raise ValueError(f"{n} examples but {len(labels)} labels")
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
 
     weight_state = {c.name: optimiser.init_state(c.shape)
                     for c in network.connections}
