@@ -46,9 +46,8 @@ def main(argv=None) -> dict:
                             delay_mode=runs.delay_mode(args.dimensions),
                             delayed_connections=["input_hidden",
                                                  "hidden_hidden"])
-    train = heidelberg.load_split(load_shd, args, "train")
-    train, validation = heidelberg.hold_out(train, args.validation_split,
-                                            args.seed)
+    train, validation = heidelberg.hold_out(heidelberg.load_split(
+        load_shd, args, "train"), args.validation_split, args.seed)
     test = heidelberg.load_split(load_shd, args, "test")
     results = train_genn(args, backend, run, start_epoch, train, validation,
                          test)
@@ -183,6 +182,7 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
         network.load((args.epochs - 1,), serialiser)
         if mode == "per_synapse":
             runs.round_learned_delays(conns, steps)
+        hidden.record_spikes = True  # for the spike counts per class
         compiled = SpatialInferenceCompiler(
             evaluate_timesteps=timesteps, dt=args.dt, batch_size=batch_size,
             rng_seed=args.seed, backend=backend).compile(

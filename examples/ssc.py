@@ -182,6 +182,7 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
         network.load((args.epochs - 1,), serialiser)
         if mode == "per_synapse":
             runs.round_learned_delays(conns, steps)
+        hidden.record_spikes = True  # for the spike counts per class
         compiled = SpatialInferenceCompiler(
             evaluate_timesteps=timesteps, dt=args.dt, batch_size=batch_size,
             rng_seed=args.seed, backend=backend).compile(
