@@ -19,7 +19,7 @@ import pytest
 
 from ml_genn_spatial._genn import genn_available
 from ml_genn_spatial.analysis import (class_distances, class_population,
-                                      delay_histogram, endpoint_candidates,
+                                      delay_histogram,
                                       length_histogram, load_layout, load_run,
                                       mean_wiring_length, preferred_class,
                                       principal_components,
@@ -28,6 +28,7 @@ from ml_genn_spatial.analysis import (class_distances, class_population,
 from ml_genn_spatial.analysis._optional import require
 from ml_genn_spatial.geometry import delay_steps, distance
 from ml_genn_spatial.gradients import wiring_cost
+from ml_genn_spatial.runs import write_layout
 
 FIGURES = ["layout.png", "layout_by_class.png", "layout_by_community.png",
            "delay_histogram.png", "length_distribution.png",
@@ -56,48 +57,42 @@ def _cluster_weights(cluster, seed=0):
             + np.where(same, rng.uniform(0.5, 1.0, (n, n)), 0.0))
 
 
-def _write_run(folder, hidden, cluster, recurrent_weight, seed=0,
-               names=True, dt=0.5):
-    """A run folder as the examples write it: layout.npz with the array
-    names of save_layout, hidden_class_counts.npy and results.json."""
+def _write_run(folder, hidden, cluster, recurrent_weight, seed=0, dt=0.5):
+    """A run folder as the examples write it: layout.npz (write_layout),
+    hidden_class_counts.npy and results.json."""
     rng = np.random.default_rng(seed)
     dimensions = hidden.shape[1]
     n = hidden.shape[0]
     inp = rng.uniform(-1, 1, (4, dimensions))
     out = rng.uniform(-1, 1, (3, dimensions))
-    arrays = {"positions/input": inp, "positions/hidden": hidden,
-              "positions/output": out}
+    positions = {"input": inp, "hidden": hidden, "output": out}
+    connections = {}
 
-    def connection(name, source, target, pre, post, weight, pre_ind=None,
+    def connection(name, source, target, weight, pre_ind=None,
                    post_ind=None):
-        dist = distance(pre, post, eps=1e-3, pre_ind=pre_ind,
-                        post_ind=post_ind)
-        arrays[f"{name}/distance"] = dist
-        arrays[f"{name}/delay"] = delay_steps(dist, 10.0, 0.0, 25)
-        arrays[f"{name}/weight"] = weight
-        if pre_ind is not None:
-            arrays[f"{name}/pre_ind"] = pre_ind
-            arrays[f"{name}/post_ind"] = post_ind
-        if names:
-            arrays[f"{name}/source"] = np.array(source)
-            arrays[f"{name}/target"] = np.array(target)
+        dist = distance(positions[source], positions[target], eps=1e-3,
+                        pre_ind=pre_ind, post_ind=post_ind)
+        connections[name] = {
+            "source": source, "target": target, "distance": dist,
+            "delay": delay_steps(dist, 10.0, 0.0, 25), "weight": weight,
+            "pre_ind": pre_ind, "post_ind": post_ind}
 
-    connection("input_hidden", "input", "hidden", inp, hidden,
+    connection("input_hidden", "input", "hidden",
                rng.normal(1.0, 0.5, (4, n)))
-    connection("hidden_hidden", "hidden", "hidden", hidden, hidden,
-               recurrent_weight)
+    connection("hidden_hidden", "hidden", "hidden", recurrent_weight)
     pre_ind, post_ind = rng.integers(0, n, 50), rng.integers(0, 3, 50)
-    connection("hidden_output", "hidden", "output", hidden, out,
+    connection("hidden_output", "hidden", "output",
                rng.normal(0.9, 0.1, 50), pre_ind, post_ind)
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / "layout.npz", **arrays)
+    write_layout(str(folder / "layout.npz"), positions, connections)
 
     counts = rng.poisson(1.0, (n, 2))
     counts[np.arange(n), cluster] += 8
     np.save(folder / "hidden_class_counts.npy", counts)
     with open(folder / "results.json", "w") as f:
-        json.dump({"test_accuracy": 0.5, "config": {"dt": dt}}, f)
-    return arrays
+        json.dump({"test_accuracy": 0.5, "config": {"dt": dt},
+                   "epochs": []}, f)
+    return connections
 
 
 # ----------------------------------------------------------------------------
@@ -296,17 +291,10 @@ def test_principal_components_match_covariance_eigenvectors():
 # ----------------------------------------------------------------------------
 # Loading
 # ----------------------------------------------------------------------------
-@pytest.mark.parametrize("how", ["names", "inferred", "sidecar"])
-def test_load_layout_finds_sources_and_targets(tmp_path, how):
+def test_load_layout_reads_sources_and_targets(tmp_path):
     positions, cluster = _two_clusters(20, dimensions=3)
-    arrays = _write_run(tmp_path, positions, cluster,
-                        _cluster_weights(cluster), names=how == "names")
-    if how == "sidecar":
-        # A sidecar that contradicts inference wins over it
-        with open(tmp_path / "layout.json", "w") as f:
-            json.dump({"connections": {
-                "hidden_output": {"source": "output", "target": "hidden"}}},
-                f)
+    connections = _write_run(tmp_path, positions, cluster,
+                             _cluster_weights(cluster))
     layout = load_layout(str(tmp_path / "layout.npz"))
     assert list(layout.connections) == ["input_hidden", "hidden_hidden",
                                         "hidden_output"]
@@ -314,31 +302,25 @@ def test_load_layout_finds_sources_and_targets(tmp_path, how):
     ends = {n: (c.source, c.target) for n, c in layout.connections.items()}
     assert ends["input_hidden"] == ("input", "hidden")
     assert ends["hidden_hidden"] == ("hidden", "hidden")
-    assert ends["hidden_output"] == (("output", "hidden") if how == "sidecar"
-                                     else ("hidden", "output"))
+    assert ends["hidden_output"] == ("hidden", "output")
     sparse = layout.connections["hidden_output"]
     assert not sparse.dense and sparse.num_synapses == 50
     np.testing.assert_array_equal(sparse.pre_ind,
-                                  arrays["hidden_output/pre_ind"])
+                                  connections["hidden_output"]["pre_ind"])
     assert layout.connections["hidden_hidden"].recurrent
 
 
-def test_endpoint_inference_reports_ambiguity(tmp_path):
+def test_layout_without_endpoints_is_refused_not_guessed(tmp_path):
+    # Twin populations would make a guess from distances ambiguous; the
+    # file must name a connection's populations
     rng = np.random.default_rng(11)
     twin = rng.uniform(-1, 1, (5, 2))
-    dist = distance(twin, twin)
-    assert len(endpoint_candidates(dist, {"a": twin, "b": twin.copy()})) == 4
     np.savez(tmp_path / "twin.npz", **{"positions/a": twin,
                                        "positions/b": twin.copy(),
-                                       "c/distance": dist,
+                                       "c/distance": distance(twin, twin),
                                        "c/delay": np.zeros((5, 5), int)})
-    with pytest.raises(ValueError, match="ambiguous.*sidecar"):
+    with pytest.raises(ValueError, match="twin.npz.*lacks c/source"):
         load_layout(str(tmp_path / "twin.npz"))
-    np.savez(tmp_path / "none.npz", **{"positions/a": twin,
-                                       "c/distance": dist + 1.0,
-                                       "c/delay": np.zeros((5, 5), int)})
-    with pytest.raises(ValueError, match="no pair of populations"):
-        load_layout(str(tmp_path / "none.npz"))
 
 
 def test_load_run_reads_counts_results_and_class_population(tmp_path):
@@ -486,7 +468,7 @@ def test_command_line_writes_figures_and_summary(tmp_path, capsys):
     from ml_genn_spatial.analysis.__main__ import main
     positions, cluster = _two_clusters(40)
     _write_run(tmp_path / "run", positions, cluster,
-               _cluster_weights(cluster), names=False)
+               _cluster_weights(cluster))
     output = tmp_path / "report"
     main([str(tmp_path / "run"), "--output", str(output),
           "--permutations", "200", "--random-graphs", "2"])
@@ -554,6 +536,51 @@ def test_command_line_error_is_a_message(tmp_path):
     from ml_genn_spatial.analysis.__main__ import main
     with pytest.raises(SystemExit, match="layout.npz"):
         main([str(tmp_path), "--output", str(tmp_path / "out")])
+
+
+@pytest.mark.parametrize("argv, culprit", [
+    (["--top-fraction", "0"], "--top-fraction"),
+    (["--top-fraction", "1.5"], "--top-fraction"),
+    (["--threshold", "-1"], "--threshold"),
+    (["--threshold", "nan"], "--threshold"),
+    (["--random-graphs", "0"], "--random-graphs"),
+    (["--permutations", "2.5"], "--permutations"),
+    (["--seed", "-3"], "--seed"),
+    (["--communities", "magic"], "--communities"),
+    (["--class-counts", "MISSING"], "--class-counts"),
+    (["--output", "FILE"], "--output"),
+    (["RUN_MISSING"], "RUN"),
+])
+def test_command_line_bad_options_are_usage_errors(tmp_path, argv, culprit):
+    positions, cluster = _two_clusters(20)
+    _write_run(tmp_path / "run", positions, cluster, _cluster_weights(cluster))
+    (tmp_path / "file").write_text("")
+    replace = {"FILE": str(tmp_path / "file"),
+               "MISSING": str(tmp_path / "missing.npy"),
+               "RUN_MISSING": str(tmp_path / "nothing")}
+    argv = [replace.get(a, a) for a in argv]
+    run = [] if argv[0].startswith(str(tmp_path)) else [str(tmp_path / "run")]
+    output = [] if "--output" in argv else ["--output", str(tmp_path / "o")]
+    done = subprocess.run([sys.executable, "-m", "ml_genn_spatial.analysis",
+                           *run, *argv, *output], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "error:" in last and culprit in last, last
+
+
+@pytest.mark.parametrize("damage", ["layout", "counts", "results"])
+def test_command_line_damaged_files_are_named(tmp_path, damage):
+    positions, cluster = _two_clusters(20)
+    _write_run(tmp_path, positions, cluster, _cluster_weights(cluster))
+    name = {"layout": "layout.npz", "counts": "hidden_class_counts.npy",
+            "results": "results.json"}[damage]
+    (tmp_path / name).write_bytes(b"\x93NUMPY garbage")
+    done = subprocess.run([sys.executable, "-m", "ml_genn_spatial.analysis",
+                           str(tmp_path), "--output", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert name in done.stderr
 
 
 # ----------------------------------------------------------------------------

@@ -785,3 +785,66 @@ def test_yin_yang_batch_timing():
     assert all(np.all(np.isfinite(g)) for g in result.gradients.position
                .values())
     assert elapsed < 20.0
+
+
+# ----------------------------------------------------------------------------
+# Bad arguments are refused at construction, naming the argument
+# ----------------------------------------------------------------------------
+def _bad_reference_calls():
+    from ml_genn_spatial import reference as ref
+    nan, inf = float("nan"), float("inf")
+
+    def network():
+        inp = ref.Population(ref.SpikeInput(), 2, "in")
+        out = ref.Population(ref.LeakyIntegrate(), 2, "out")
+        return ref.Network([inp, out], [ref.Connection(inp, out,
+                                                       np.ones((2, 2)))])
+
+    def train(**kwargs):
+        args = dict(num_epochs=1, batch_size=1)
+        args.update(kwargs)
+        ref.train(network(), ref.EventProp(5), [(np.zeros(1), np.zeros(
+            1, int))], [0], **args)
+
+    return [
+        ("scale", lambda: ref.SpatialDelay(-1.0, 10)),
+        ("scale", lambda: ref.SpatialDelay(nan, 10)),
+        ("offset", lambda: ref.SpatialDelay(1.0, 10, offset=-0.5)),
+        ("offset", lambda: ref.SpatialDelay(1.0, 10, offset=inf)),
+        ("eps", lambda: ref.SpatialDelay(1.0, 10, eps=-1.0)),
+        ("max_delay_steps", lambda: ref.SpatialDelay(1.0, -1)),
+        ("max_delay_steps", lambda: ref.SpatialDelay(1.0, 2.5)),
+        ("alpha", lambda: ref.Adam(-0.1)),
+        ("alpha", lambda: ref.Adam(nan)),
+        ("beta1", lambda: ref.Adam(beta1=1.0)),
+        ("beta2", lambda: ref.Adam(beta2=-0.1)),
+        ("epsilon", lambda: ref.Adam(epsilon=0.0)),
+        ("dt", lambda: ref.EventProp(10, dt=inf)),
+        ("dt", lambda: ref.EventProp(10, dt=-1.0)),
+        ("example_timesteps", lambda: ref.EventProp(2.5)),
+        ("ttfs_alpha", lambda: ref.EventProp(10, ttfs_alpha=-1.0)),
+        ("softmax_temperature",
+         lambda: ref.EventProp(10, softmax_temperature=0.0)),
+        ("reg_lambda_upper", lambda: ref.EventProp(10, reg_lambda_upper=-1)),
+        ("reg_nu_upper", lambda: ref.EventProp(10, reg_nu_upper=nan)),
+        ("max_spikes", lambda: ref.EventProp(10, max_spikes=0)),
+        ("tau_mem", lambda: ref.LeakyIntegrateFire(tau_mem=-5.0)),
+        ("tau_syn", lambda: ref.Connection(
+            ref.Population(ref.SpikeInput(), 1, "a"),
+            ref.Population(ref.LeakyIntegrate(), 1, "b"), [[1.0]],
+            tau_syn=0.0)),
+        ("wiring_cost", lambda: ref.Connection(
+            ref.Population(ref.SpikeInput(), 1, "a", positions=[[0.0]]),
+            ref.Population(ref.LeakyIntegrate(), 1, "b", positions=[[1.0]]),
+            [[1.0]], delay=ref.SpatialDelay(1.0, 4), wiring_cost=-1.0)),
+        ("num_epochs", lambda: train(num_epochs=0)),
+        ("batch_size", lambda: train(batch_size=1.5)),
+        ("position_optimiser", lambda: train(position_optimiser=0.1)),
+    ]
+
+
+@pytest.mark.parametrize("culprit, call", _bad_reference_calls(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_reference_api_refuses_bad_values_naming_them(culprit, call):
+    with pytest.raises(ValueError, match=culprit):
+        call()
