@@ -41,9 +41,14 @@ def _no_layout_reason(folder: str) -> str:
     path = os.path.join(folder, RESULTS_FILE)
     if os.path.isfile(path):
         try:
-            mode = read_results(path).get("delay_mode")
+            results = read_results(path)
         except RunError:
-            mode = None
+            results = {}
+        mode = results.get("delay_mode")
+        if mode == "spatial" and results.get("complete") is False:
+            return (f"{folder} holds no {LAYOUT_FILE} yet: its run has not "
+                    f"finished (the layout is written after testing); "
+                    f"finish it with the training script's --resume")
         if mode in ("none", "per_synapse"):
             dims = "0" if mode == "none" else "inf"
             return (f"{folder} holds no {LAYOUT_FILE}: its run was trained "
