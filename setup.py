@@ -25,8 +25,8 @@ setup(
     install_requires=["numpy>=1.22"],
     extras_require={
         "test": ["pytest>=7", "h5py>=3.8", "matplotlib>=3.7",
-                 "networkx>=3.0"],
+                 "networkx>=3.0", "tonic>=1.7"],
         "examples": ["tqdm>=4.65", "h5py>=3.8", "matplotlib>=3.7",
-                     "networkx>=3.0"],
+                     "networkx>=3.0", "tonic>=1.7"],
     },
 )
