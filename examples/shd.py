@@ -20,7 +20,8 @@ DATA holds shd_train.h5 and shd_test.h5 (zenkelab.org).
 import numpy as np
 
 from ml_genn_spatial import runs
-from ml_genn_spatial.datasets import SHD_NUM_CLASSES, load_shd
+from ml_genn_spatial.datasets import (SHD_NUM_CLASSES, blend_examples,
+                                      load_shd, shift_channels)
 from ml_genn_spatial.runs import data as heidelberg
 
 DEFAULTS = {"dimensions": 2, "hidden": 128, "recurrent": True, "epochs": 50,
@@ -30,9 +31,6 @@ DEFAULTS = {"dimensions": 2, "hidden": 128, "recurrent": True, "epochs": 50,
 
 parser = runs.make_parser(__doc__, DEFAULTS)
 heidelberg.add_heidelberg_options(parser, "shd", has_validation=False)
-parser.add_argument("--no-warm-up", dest="warm_up", action="store_false",
-                    help="start at --lr instead of warming up from "
-                         "--lr / 100 (x1.05 per batch)")
 
 
 def main(argv=None) -> dict:
@@ -154,15 +152,17 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
         callbacks.append(runs.AdamWarmUp(start_fraction=0.01))
 
     def augment(epoch):
-        """This epoch's training set: --blend adds blended examples,
-        --shift moves each example by a random number of channels."""
-        from ml_genn_spatial.datasets import blend, shift_channels
+        """This epoch's training set: --blend adds as many examples blended
+        from pairs of one class, --shift moves each by random channels."""
         rng = np.random.default_rng([args.seed, epoch])
         trains, labels = train
         if args.blend > 0.0:
-            trains, labels = blend(trains, labels, args.blend, rng=rng)
+            new, new_labels = blend_examples(
+                trains, labels, len(labels), rng, weight=args.blend,
+                max_time=timesteps * args.dt)
+            trains, labels = trains + new, np.append(labels, new_labels)
         if args.shift > 0:
-            trains = shift_channels(trains, args.shift, rng=rng)
+            trains = shift_channels(trains, args.shift, rng)
         trains = heidelberg.merge_channels(trains, args)
         return ({inp: runs.genn_spikes(trains, num_inputs)}, {out: labels})
 

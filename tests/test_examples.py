@@ -295,7 +295,7 @@ def test_progress_is_a_line_per_epoch_in_a_log(tmp_path):
 # ----------------------------------------------------------------------------
 def _write_heidelberg(h5py, folder, prefix, splits, num_classes=3, seed=0):
     """Tiny files in the published layout: ragged spikes/times [s] (float16)
-    and spikes/units (uint16), labels. Dense enough (about 30 spikes per
+    and spikes/units (uint16), labels, extra/keys and extra/speaker. Dense enough (about 30 spikes per
     ms) to make hidden neurons fire."""
     rng = np.random.default_rng(seed)
     for split, size in splits.items():
@@ -313,6 +313,10 @@ def _write_heidelberg(h5py, folder, prefix, splits, num_classes=3, seed=0):
                 times[i] = np.sort(rng.uniform(0.0, 0.04, num)).astype(
                     np.float16)
             file.create_dataset("labels", data=labels.astype(np.uint8))
+            file.create_dataset("extra/keys", data=[
+                f"class-{c}".encode() for c in range(num_classes)])
+            file.create_dataset("extra/speaker",
+                                data=np.zeros(size, dtype=np.uint16))
 
 
 def test_heidelberg_data_options(tmp_path):
@@ -378,8 +382,8 @@ def test_ssc_per_synapse_delays_sparse_with_validation(tmp_path):
     _script("ssc").main(["--data", str(tmp_path), "--output", str(output),
                          "--num-channels", "10", "--hidden", "8",
                          "--max-delay", "6", "--dimensions", "inf",
-                         "--sparsity", "0.3", "--epochs", "1", "--shift",
-                         "0", "--blend", "0",
+                         "--sparsity", "0.3", "--epochs", "1",
+                         # augmented as in 2501.07331 (defaults of ssc.py)
                          "--backend", "single_threaded_cpu"])
     results, _ = _check_run(output, 8, 35, 1, spatial=False)
     assert results["delay_mode"] == "per_synapse"
