@@ -1,17 +1,17 @@
 """Train a spatial spiking network on the Spiking Speech Commands.
 
 700 input channels -> 128 recurrent LIF -> 35 leaky integrators, EventProp
-on GeNN, validated on the published validation split every epoch. --dimensions D in 1-8: input and hidden neurons have learnable
-positions in [-1, 1]^D and the input->hidden and hidden->hidden delays are
+on GeNN, validated on the published validation split every epoch.
+--dimensions D in 1-8: input and hidden neurons have learnable positions
+in [-1, 1]^D and the input->hidden and hidden->hidden delays are
 distances; inf: one learned delay per synapse; 0: no delays.
 
-Defaults follow the published SHD recipes: 128 recurrent hidden neurons, 2-D
-positions in [-1, 1], position learning rate 0.01 ("Space as Time Through
-Neuron Position Learning", arXiv 2511.01632); batch 256, dt 1 ms, Adam
-warmed up from 1e-5 to 1e-3, delay learning rate 0.1 (--dimensions inf),
-largest delay 1000 steps, random shifts of +-40 channels, blending two
-examples with weight 0.5 and spike-count regularisation ("Efficient
-event-based delay learning", arXiv 2501.07331).
+Defaults follow the published SHD recipes: 128 recurrent hidden neurons,
+2-D positions in [-1, 1], position learning rate 0.01 (arXiv 2511.01632);
+batch 256, dt 1 ms, Adam warmed up from 1e-5 to 1e-3, delay learning rate
+0.1 (--dimensions inf), largest delay 1000 steps, random shifts of +-40
+channels, blending two examples with weight 0.5 and spike-count
+regularisation ("Efficient event-based delay learning", arXiv 2501.07331).
 
     python3 examples/ssc.py --data DATA --output runs/ssc
 

@@ -9,8 +9,6 @@ model. Defaults: mlGeNN's network, dt 0.1 ms (its 0.01 ms is a GPU's job),
 12 epochs of 3000 examples. --output gets results.json, checkpoints/,
 layout.npz and hidden_class_counts.npy.
 """
-from time import perf_counter
-
 import numpy as np
 
 from ml_genn_spatial import runs

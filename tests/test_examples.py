@@ -5,7 +5,6 @@ and runs without positions, and SHD, SSC and Yin-Yang end to end on GeNN's
 CPU backend (marked genn)."""
 import ast
 import importlib.util
-import json
 import signal
 import subprocess
 import sys
@@ -295,8 +294,8 @@ def test_progress_is_a_line_per_epoch_in_a_log(tmp_path):
 # ----------------------------------------------------------------------------
 def _write_heidelberg(h5py, folder, prefix, splits, num_classes=3, seed=0):
     """Tiny files in the published layout: ragged spikes/times [s] (float16)
-    and spikes/units (uint16), labels, extra/keys and extra/speaker. Dense enough (about 30 spikes per
-    ms) to make hidden neurons fire."""
+    and spikes/units (uint16), labels, extra/keys and extra/speaker. Dense
+    enough (about 30 spikes per ms) to make hidden neurons fire."""
     rng = np.random.default_rng(seed)
     for split, size in splits.items():
         with h5py.File(folder / f"{prefix}_{split}.h5", "w") as file:

@@ -11,17 +11,10 @@ import argparse
 import os
 import sys
 
-from ..runs.options import (_number, non_negative_int, non_negative_real,
-                            positive_int)
+from ..runs.options import (non_negative_int, non_negative_real,
+                            positive_int, share)
 from .layout_file import load_run
 from .report import DEFAULT_TOP_FRACTION, write_report
-
-
-def _share(text: str) -> float:
-    value = _number(text)
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text!r}")
-    return value
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -43,7 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--class-population", default=None,
                         help="population the class counts belong to "
                              "(default: inferred from their rows)")
-    parser.add_argument("--top-fraction", type=_share, default=None,
+    parser.add_argument("--top-fraction", type=share, default=None,
                         help=f"share of the strongest synapses kept in the "
                              f"graph of a recurrent connection (default "
                              f"{DEFAULT_TOP_FRACTION} for dense connections "
