@@ -5,6 +5,7 @@ and runs without positions, and SHD, SSC and Yin-Yang end to end on GeNN's
 CPU backend (marked genn)."""
 import ast
 import importlib.util
+import os
 import signal
 import subprocess
 import sys
@@ -163,6 +164,40 @@ def test_unavailable_backend_asked_for_is_an_error(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--backend cuda" in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_without_genn_yin_yang_says_so_and_trains_the_reference(tmp_path):
+    # A pygenn that fails to import, first on the path
+    fake = tmp_path / "fake" / "pygenn"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no GeNN here')\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(tmp_path / "fake"), os.environ.get("PYTHONPATH", "")]))
+    argv = [a for a in TINY if a not in ("--backend", "reference")]
+
+    def run(*extra, output="run"):
+        return subprocess.run(
+            [sys.executable, str(EXAMPLES / "yin_yang.py"), *argv,
+             "--epochs", "1", "--output", str(tmp_path / output), *extra],
+            capture_output=True, text=True, timeout=300, env=env)
+
+    done = run()
+    assert done.returncode == 0, done.stderr
+    assert "training the NumPy reference model" in done.stdout
+    results = runs.read_results(str(tmp_path / "run" / "results.json"))
+    assert results["backend"] == "reference"
+    assert results["config"]["backend"] is None
+    for backend in ("single_threaded_cpu", "cuda"):
+        done = run("--backend", backend, output=backend)
+        assert done.returncode == 2 and "Traceback" not in done.stderr
+        assert f"--backend {backend}" in done.stderr.splitlines()[-1]
+        assert not (tmp_path / backend).exists()
+    done = subprocess.run([sys.executable, str(EXAMPLES / "shd.py"),
+                           "--data", str(tmp_path), "--output",
+                           str(tmp_path / "shd")], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "shd.py trains on GeNN" in done.stderr
 
 
 def test_shd_without_its_files_names_the_folder(tmp_path):
@@ -429,7 +464,7 @@ def test_yin_yang_genn_rewiring_wiring_cost_and_resume(tmp_path):
 
 @pytest.mark.genn
 @pytest.mark.parametrize("dimensions", ["0", "inf"])
-def test_yin_yang_genn_without_positions(tmp_path, dimensions):
+def test_yin_yang_genn_without_positions(tmp_path, dimensions, capfd):
     output = tmp_path / "yy"
     _script("yin_yang").main([
         "--output", str(output), "--train-size", "6", "--validation-size",
@@ -439,3 +474,7 @@ def test_yin_yang_genn_without_positions(tmp_path, dimensions):
     results, _ = _check_run(output, 5, 3, 1, spatial=False)
     assert results["delay_mode"] == ("none" if dimensions == "0"
                                      else "per_synapse")
+    # Not a terminal: no progress bars, a line per epoch
+    out, err = capfd.readouterr()
+    assert "it/s" not in out + err and "\r" not in out + err
+    assert "epoch 0, train" in out

@@ -292,3 +292,13 @@ def test_bad_layouts_name_the_file(tmp_path, change, message):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="junk.npz.*write it again"):
         runs.load_layout(str(tmp_path / "junk.npz"))
+
+
+def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
+    run = runs.RunFolder(str(tmp_path))
+    run.start({"hidden": 4, "epochs": 3})
+    for epoch in range(3):
+        _epoch(run, epoch)
+    with pytest.raises(runs.RunError, match="--epochs 2.*3 or more"):
+        runs.RunFolder(str(tmp_path), resume=True).start({"hidden": 4,
+                                                           "epochs": 2})
