@@ -243,15 +243,19 @@ if [ -n "$WHEELS" ]; then
             if [ ! -e "$prefix/usr/bin/pkg-config" ] && [ -e "$prefix/usr/bin/pkgconf" ]; then
                 ln -sf pkgconf "$prefix/usr/bin/pkg-config"
             fi
-            # The packaged libffi.so points at a libffi.so.8 that the system has
+            # The packaged libffi.so names the package's own libffi.so.8.x:
+            # link to the one the system has instead
             system_ffi=$(ldconfig -p 2>/dev/null | awk '/libffi\.so\.[0-9]/ {print $NF; exit}')
-            if [ -n "$system_ffi" ] && [ ! -e "$libdir/libffi.so.8" ]; then
-                ln -sf "$system_ffi" "$libdir/$(basename "$system_ffi")"
+            if [ -n "$system_ffi" ]; then
+                ln -sf "$system_ffi" "$libdir/libffi.so"
             fi
+            # ffi.h sits in the multiarch include folder, which the compiler
+            # searches under /usr only
             export PATH=$prefix/usr/bin:$PATH
+            export CPATH=$prefix/usr/include/$multiarch:$prefix/usr/include${CPATH:+:$CPATH}
+            export LIBRARY_PATH=$libdir${LIBRARY_PATH:+:$LIBRARY_PATH}
             export LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
             export PKG_CONFIG_PATH=$libdir/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
-            export PKG_CONFIG_SYSROOT_DIR=$prefix
         fi
     fi
 else

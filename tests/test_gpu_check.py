@@ -190,3 +190,19 @@ def test_summary_of_a_gpu_run(tmp_path):
     assert "Wall time of the steps: 160 s (budget of a GPU run: 590 s)" in (
         markdown)
     assert "validation 0.750" in markdown
+
+
+def test_gpu_wheels_help_and_bad_options(tmp_path):
+    script = REPO / "benchmarks" / "gpu_wheels.sh"
+    done = subprocess.run(["bash", str(script), "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    for name in ("pkgconfig", "deprecated", "enum-compat", "--debs",
+                 "gpu_check.sh GENN_SRC ML_GENN_SRC --wheels DIR"):
+        assert name in done.stdout
+    for args in (["--python-version", "twelve"], ["--nope"], ["a", "b"]):
+        done = subprocess.run(["bash", str(script), *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, args
+        assert "gpu_wheels.sh: error:" in done.stderr
+    assert not any(tmp_path.iterdir())  # nothing downloaded
