@@ -24,7 +24,8 @@ Usage: bash benchmarks/gpu_check.sh [GENN_SRC [ML_GENN_SRC]] [options]
   --wheels DIR                wheels (and .deb files) to install first, with
                               no package index: benchmarks/gpu_wheels.sh DIR
                               downloads them on a machine with network
-  --output DIR                logs, JSON and summary (default runs/gpu_check)
+  --output DIR                logs, JSON and summary (default runs/gpu_check
+                              in this checkout)
   --pytest-workers N          pytest-xdist workers for the CUDA tests when
                               pytest-xdist is installed (default 4; 0: none)
   --dry-run                   print every step with its time budget, run only
@@ -35,7 +36,7 @@ EOF
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
-OUTPUT=runs/gpu_check
+OUTPUT=""
 GENN_SRC=""
 ML_GENN_SRC=""
 WHEELS=""
@@ -88,7 +89,18 @@ if [ -n "$WHEELS" ]; then
     WHEELS=$(cd "$WHEELS" && pwd)
 fi
 
+# --output relative to where the command runs; by default the checkout's
+# runs/gpu_check
+case "$OUTPUT" in
+    "") OUTPUT=$REPO/runs/gpu_check ;;
+    /*) ;;
+    *) OUTPUT=$PWD/$OUTPUT ;;
+esac
 cd "$REPO" || exit 2
+# Only ever an empty folder or an earlier check's output is cleared
+if [ -d "$OUTPUT" ] && [ -n "$(ls -A "$OUTPUT")" ] && [ ! -f "$OUTPUT/steps.tsv" ]; then
+    die "--output $OUTPUT is not empty and holds no earlier GPU check: choose a new folder"
+fi
 mkdir -p "$OUTPUT" || die "--output $OUTPUT: cannot create it"
 OUTPUT=$(cd "$OUTPUT" && pwd)
 # This check's own files only: a rerun starts clean

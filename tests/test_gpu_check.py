@@ -95,6 +95,12 @@ def test_dry_run_prints_every_step_and_passes(tmp_path, hide_genn):
     assert statuses["pytest-cuda"] == statuses["yin-yang"] == "dry-run"
     markdown = (output / "summary.md").read_text()
     assert "| pytest-cuda | dry-run | 0 | 140 |" in markdown
+    if not hide_genn:
+        # An earlier check's folder is reused, its files replaced
+        (output / "logs" / "old.log").write_text("old")
+        again = _run(tmp_path, "--dry-run", "--output", str(output))
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert not (output / "logs" / "old.log").exists()
 
 
 def test_dry_run_fails_when_a_check_fails(tmp_path):
@@ -123,9 +129,11 @@ def test_dry_run_fails_when_a_check_fails(tmp_path):
     (["--ml-genn", "/nonexistent/ml_genn"], "not an mlGeNN source tree"),
     (["--wheels", "/nonexistent/wheels"], "no such folder"),
     (["a", "b", "c"], "at most two source trees"),
+    (["--output", "."], "is not empty and holds no earlier GPU check"),
     (["--frobnicate"], "unknown option --frobnicate"),
 ])
 def test_bad_arguments_are_refused(tmp_path, args, message):
+    (tmp_path / "notes.txt").write_text("a folder in use")
     done = _run(tmp_path, "--dry-run", *args, timeout=60)
     assert done.returncode == 2
     assert "gpu_check.sh: error: " in done.stderr
