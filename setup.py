@@ -1,11 +1,37 @@
 """Installation script for ml_genn_spatial.
 
-pygenn and ml_genn are prerequisites that are not on the package index:
-install them from source following GeNN's own documentation (see README.md).
-Everything that does not need them (the spatial maths, the NumPy reference
-model and the dataset loaders) installs and runs without them.
+pygenn and ml_genn are not on the package index. The ``genn`` extra builds
+them from their pinned release tags with pip direct references (needs a C++
+compiler, libffi and internet access; CUDA backend when ``CUDA_PATH`` points
+at a CUDA toolkit): ``pip install -e ".[genn,examples,test]"``. Everything
+that does not need them (the spatial maths, the NumPy reference model and
+the dataset loaders) installs and runs without them.
 """
+import ast
+import os
+
 from setuptools import find_packages, setup
+
+
+def pinned_releases():
+    """GENN_TAG and ML_GENN_TAG of ml_genn_spatial/_genn.py, the one place
+    that pins them (read, not imported: the package is not installed yet)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "ml_genn_spatial", "_genn.py")
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    values = {target.id: node.value.value for node in tree.body
+              if isinstance(node, ast.Assign)
+              and isinstance(node.value, ast.Constant)
+              for target in node.targets if isinstance(target, ast.Name)}
+    return values["GENN_TAG"], values["ML_GENN_TAG"]
+
+
+GENN_TAG, ML_GENN_TAG = pinned_releases()
+GENN_REQUIREMENTS = [
+    f"pygenn @ git+https://github.com/genn-team/genn.git@{GENN_TAG}",
+    f"ml_genn @ git+https://github.com/genn-team/ml_genn.git@{ML_GENN_TAG}"
+    f"#subdirectory=ml_genn"]
 
 setup(
     name="ml_genn_spatial",
@@ -28,5 +54,6 @@ setup(
                  "networkx>=3.0", "tonic>=1.7"],
         "examples": ["tqdm>=4.65", "h5py>=3.8", "matplotlib>=3.7",
                      "networkx>=3.0", "tonic>=1.7"],
+        "genn": GENN_REQUIREMENTS,
     },
 )

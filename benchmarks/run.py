@@ -4,13 +4,16 @@ and its per-synapse delay learning, trained side by side.
     python3 benchmarks/run.py            # default sweep, a few minutes
     python3 benchmarks/run.py --full     # H = 64 ... 1024
     python3 benchmarks/run.py --cuda     # batch 32 and 256 on CUDA
+    python3 benchmarks/run.py --report runs/benchmarks/results.json
 
 For every shape (Yin-Yang-like 5-H-3, SHD-like 700-H(recurrent)-20) and
 hidden size H, each mode is built and loaded in its own process (so its
 host memory is its own), then all modes train the same number of trials in
 interleaved blocks, the mode order rotated every repeat, so that drifts of
 the machine hit every mode alike. A Markdown report goes to stdout, every
-number to a JSON file (``--output``/results.json by default).
+number to a JSON file (``--output``/results.json by default). The command
+exits with status 1 when any requested run failed (after writing the JSON
+and the report of the others).
 """
 import argparse
 import json
@@ -92,6 +95,9 @@ def parse_args(argv=None):
                         help="folder for the JSON, logs and GeNN code")
     parser.add_argument("--json", default=None,
                         help="JSON path (default <output>/results.json)")
+    parser.add_argument("--report", metavar="JSON", default=None,
+                        help="print the Markdown report of a results file "
+                             "that an earlier run wrote, and run nothing")
     args = parser.parse_args(argv)
     if args.hidden is None:
         args.hidden = list(FULL_HIDDEN if args.full else DEFAULT_HIDDEN)
@@ -455,6 +461,51 @@ def _ms(seconds, spec=".1f"):
     return measure.fmt(None if seconds is None else 1e3 * seconds, spec)
 
 
+class ResultsFileError(ValueError):
+    """A benchmark results file that is missing, damaged or not one."""
+
+
+#: Top-level keys of a results file (what :func:`main` writes)
+RESULTS_KEYS = ("command", "config", "environment", "wall_time_s", "results",
+                "ratios", "fits", "targets")
+
+
+def load_results(path) -> dict:
+    """Read a results file that :func:`main` wrote.
+
+    Raises:
+        ResultsFileError: naming the file, when it cannot be read, is not
+            JSON, or lacks what a results file holds
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise ResultsFileError(
+            f"{path}: cannot read benchmark results ({error.strerror}); "
+            f"benchmarks/run.py writes them to <--output>/results.json"
+        ) from None
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise ResultsFileError(
+            f"{path}: damaged benchmark results, not valid JSON ({error}); "
+            f"rerun benchmarks/run.py to write them again") from None
+    missing = ([k for k in RESULTS_KEYS if k not in data]
+               if isinstance(data, dict) else list(RESULTS_KEYS))
+    if missing or not isinstance(data["results"], list):
+        raise ResultsFileError(
+            f"{path}: not a results file of benchmarks/run.py (missing "
+            f"{', '.join(missing) or 'the list of results'}); rerun "
+            f"benchmarks/run.py to write one")
+    return data
+
+
+def failed_runs(data) -> list:
+    """The results of ``data`` whose run failed."""
+    return [r for r in data["results"] if r.get("status") != "ok"]
+
+
 def report(data) -> str:
     """The Markdown report of a results dict."""
     results, ratios = data["results"], data["ratios"]
@@ -625,6 +676,10 @@ def environment(args) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.report is not None:
+        data = load_results(args.report)
+        print(report(data))
+        return data
     os.makedirs(args.output, exist_ok=True)
     context = multiprocessing.get_context("spawn")
     started = time.perf_counter()
@@ -651,12 +706,33 @@ def main(argv=None):
             "fits": compute_fits(results),
             "targets": target_summary(ratios)}
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    with open(args.json, "w") as f:
+    # Written whole or not at all: an interrupted run never leaves a
+    # damaged file
+    with open(f"{args.json}.tmp", "w") as f:
         json.dump(data, f, indent=1)
+    os.replace(f"{args.json}.tmp", args.json)
     print(report(data))
-    log(f"done; results in {args.json}")
+    failed = failed_runs(data)
+    if failed:
+        log(f"{len(failed)} of {len(results)} runs FAILED ("
+            + ", ".join(f"{r['shape']} H={r['hidden']} batch "
+                        f"{r['batch_size']} {r['mode']}" for r in failed)
+            + f"); results of the others in {args.json}")
+    else:
+        log(f"done; results in {args.json}")
     return data
 
 
+def cli(argv=None) -> int:
+    """Exit status of the command: 0 when every requested run succeeded,
+    1 when any failed, 2 for a results file that cannot be reported."""
+    try:
+        data = main(argv)
+    except ResultsFileError as error:
+        print(f"run.py: error: {error}", file=sys.stderr)
+        return 2
+    return 1 if failed_runs(data) else 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

@@ -274,3 +274,86 @@ def test_tiny_benchmark_run_writes_report_and_json(tmp_path):
     assert all(r["delay_memory_ratio"] > 0 for r in data["ratios"])
     assert {t["ratio"] for t in data["targets"]} == {
         "time_vs_weights", "time_vs_delays", "delay_memory_ratio"}
+
+
+# --- exit status and results files (no GeNN needed) --------------------------
+
+def _run_command(tmp_path, *args, timeout=120):
+    command = [sys.executable, str(REPO / "benchmarks" / "run.py"), *args]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(command, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def test_failed_runs_make_the_command_fail_after_writing_results(tmp_path):
+    # A 1 ms wait for each answer fails every run, with or without GeNN
+    # (without it, the workers' import errors fail them first)
+    done = _run_command(tmp_path, "--shapes", "yin_yang", "--hidden", "4",
+                        "--modes", "weights", "spatial-2d", "--warmup", "1",
+                        "--repeats", "1", "--block", "1", "--timeout",
+                        "0.001", "--output", str(tmp_path / "out"))
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert "2 of 2 runs FAILED" in done.stderr
+    assert "yin_yang H=4 batch 1 weights" in done.stderr
+    assert "- FAILED yin_yang H=4 weights" in done.stdout
+    from benchmarks.run import failed_runs, load_results
+    data = load_results(tmp_path / "out" / "results.json")
+    assert [r["mode"] for r in failed_runs(data)] == ["weights",
+                                                      "spatial-2d"]
+    assert all(r["status"] == "error" and r["error"]
+               for r in data["results"])
+    assert not (tmp_path / "out" / "results.json.tmp").exists()
+
+
+def _results(tmp_path, **changes):
+    data = {"command": "python3 benchmarks/run.py", "environment": {
+                "summary": "test"},
+            "config": {"warmup": 1, "repeats": 1, "block": 1},
+            "wall_time_s": 1.0, "results": [], "ratios": [], "fits": [],
+            "targets": []}
+    data.update(changes)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_reading_results_names_a_missing_or_damaged_file(tmp_path):
+    from benchmarks.run import ResultsFileError, load_results
+    assert load_results(_results(tmp_path))["results"] == []
+
+    missing = tmp_path / "nowhere" / "results.json"
+    with pytest.raises(ResultsFileError, match="cannot read") as error:
+        load_results(missing)
+    assert str(missing) in str(error.value)
+
+    damaged = _results(tmp_path)
+    damaged.write_text(damaged.read_text()[:40])  # cut off mid-write
+    with pytest.raises(ResultsFileError, match="damaged") as error:
+        load_results(damaged)
+    assert str(damaged) in str(error.value)
+
+    for content in ("[]", '{"results": []}', '{"results": 1}'):
+        damaged.write_text(content)
+        with pytest.raises(ResultsFileError,
+                           match="not a results file") as error:
+            load_results(damaged)
+        assert str(damaged) in str(error.value)
+
+
+def test_report_of_a_saved_file_and_its_errors(tmp_path):
+    good = _results(tmp_path)
+    done = _run_command(tmp_path, "--report", str(good))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# ml_genn_spatial benchmarks")
+
+    good.write_text("{\"command\": ")
+    done = _run_command(tmp_path, "--report", str(good))
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        done.stderr.strip().splitlines()[0]]
+    assert done.stderr.startswith(f"run.py: error: {good}: damaged")
+
+    done = _run_command(tmp_path, "--report", str(tmp_path / "none.json"))
+    assert done.returncode == 2 and "none.json: cannot read" in done.stderr
