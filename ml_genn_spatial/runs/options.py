@@ -1,0 +1,368 @@
+"""Command-line options shared by the training scripts, checked when parsed.
+
+Every value is refused by argparse itself (a one-line ``error:`` naming the
+option, exit status 2) when it is out of range, not finite, of the wrong
+kind, or impossible together with another option. No GeNN import.
+"""
+import argparse
+import math
+
+from .folder import RunError, output_problem
+
+#: Largest number of spatial dimensions the scripts accept
+MAX_DIMENSIONS = 8
+
+#: Box the spatial populations live in [space units] ("Space as Time
+#: Through Neuron Position Learning": positions in [-1, 1]^2)
+SPACE_BOUNDS = (-1.0, 1.0)
+
+#: GeNN holds dendritic delays of up to this many timesteps
+MAX_DELAY_STEPS = 65534
+
+#: ``--backend`` values: GeNN's CPU and CUDA backends and the NumPy
+#: reference model of ml_genn_spatial.reference
+BACKENDS = ("single_threaded_cpu", "cuda", "reference")
+
+
+# ----------------------------------------------------------------------------
+# Value types (argparse ``type=``): each refuses with what is allowed
+# ----------------------------------------------------------------------------
+def _number(text: str, kind=float):
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"must be {what}, not {text!r}")
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, not "
+                                         f"{value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An integer >= 0."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, not "
+                                         f"{value}")
+    return value
+
+
+def positive_real(text: str) -> float:
+    """A finite number > 0."""
+    value = _number(text)
+    if not value > 0.0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, "
+                                         f"not {text!r}")
+    return value
+
+
+def non_negative_real(text: str) -> float:
+    """A finite number >= 0."""
+    value = _number(text)
+    if value < 0.0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, "
+                                         f"not {text!r}")
+    return value
+
+
+def share(text: str) -> float:
+    """A number in (0, 1]."""
+    value = _number(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text!r}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1)."""
+    value = _number(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), not {text!r}")
+    return value
+
+
+def dimensions(text: str):
+    """``--dimensions``: an integer 0 ... 8, or ``inf``."""
+    if str(text).strip().lower() in ("inf", "infinity", "\u221e"):
+        return "inf"
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_DIMENSIONS:
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (no delays), 1 ... {MAX_DIMENSIONS} (spatial "
+            f"delays) or inf (per-synapse delays), not {text!r}")
+    return value
+
+
+def delay_mode(dims) -> str:
+    """``"none"``, ``"spatial"`` or ``"per_synapse"`` for a
+    ``--dimensions`` value."""
+    if dims == "inf":
+        return "per_synapse"
+    return "none" if dims == 0 else "spatial"
+
+
+# ----------------------------------------------------------------------------
+# The parser
+# ----------------------------------------------------------------------------
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter,
+                     argparse.ArgumentDefaultsHelpFormatter):
+    """Keeps the description's lines; shows defaults, except None and
+    those of on/off flags."""
+
+    def _get_help_string(self, action):
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def make_parser(description: str, defaults: dict) -> argparse.ArgumentParser:
+    """The options every training script has, with the script's defaults.
+
+    Args:
+        description:    ``--help`` text (the script's docstring)
+        defaults:       default of each option by dest name: ``dimensions``,
+                        ``hidden``, ``recurrent``, ``epochs``, ``lr``,
+                        ``position_lr``, ``max_delay`` [ms], ``dt`` [ms],
+                        ``output`` and ``gpu_batch_size`` (the batch size
+                        on CUDA when ``--batch-size`` is not given)
+    """
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=_HelpFormatter)
+    net = parser.add_argument_group("network")
+    net.add_argument("--dimensions", type=dimensions,
+                     default=defaults["dimensions"],
+                     help="0: no delays; 1-8: neurons have learnable "
+                          "positions in [-1, 1]^D and delays are "
+                          "distances; inf: mlGeNN's per-synapse learnable "
+                          "delays (comparison)")
+    net.add_argument("--hidden", type=positive_int,
+                     default=defaults["hidden"], help="hidden LIF neurons")
+    recurrent = net.add_mutually_exclusive_group()
+    on = defaults["recurrent"]
+    recurrent.add_argument("--recurrent", dest="recurrent",
+                           action="store_true",
+                           help="add a delayed hidden->hidden connection"
+                                + (" (default)" if on else ""))
+    recurrent.add_argument("--no-recurrent", dest="recurrent",
+                           action="store_false",
+                           help="no hidden->hidden connection"
+                                + ("" if on else " (default)"))
+    parser.set_defaults(recurrent=on)
+    net.add_argument("--sparsity", type=fraction, default=0.0,
+                     help="fraction of the synapses of the delayed "
+                          "connections removed (> 0: sparse connections); "
+                          "kept weights are scaled so each neuron's "
+                          "expected input stays that of the dense draw")
+    net.add_argument("--sparse-connections", choices=["all", "recurrent"],
+                     default="all",
+                     help="which delayed connections --sparsity thins")
+    net.add_argument("--rewiring", action="store_true",
+                     help="DEEP R structural plasticity of the sparse "
+                          "connections (needs --sparsity > 0)")
+    net.add_argument("--regrowth-length", type=positive_real, default=None,
+                     help="with --rewiring of spatial connections: regrow "
+                          "towards targets with probability ~ "
+                          "exp(-distance / length) [space units]; "
+                          "default: uniformly")
+    net.add_argument("--wiring-cost", type=non_negative_real, default=0.0,
+                     help="strength lambda of the wiring cost lambda * sum "
+                          "|w| * distance (needs --dimensions 1-8)")
+    net.add_argument("--max-delay", type=positive_real,
+                     default=defaults["max_delay"],
+                     help="largest delay [ms]; spatial delays reach it at "
+                          "the diagonal of the box")
+
+    train = parser.add_argument_group("training")
+    train.add_argument("--epochs", type=positive_int,
+                       default=defaults["epochs"],
+                       help="total epochs (a resumed run continues up to "
+                            "this number)")
+    train.add_argument("--batch-size", type=positive_int, default=None,
+                       help=f"trials per batch; default: 1 on GeNN's CPU "
+                            f"backend (which runs batch size 1 only), "
+                            f"{defaults['gpu_batch_size']} on CUDA")
+    train.add_argument("--lr", type=positive_real, default=defaults["lr"],
+                       help="Adam learning rate of the weights")
+    train.add_argument("--position-lr", type=positive_real,
+                       default=defaults["position_lr"],
+                       help="Adam learning rate of the positions [space "
+                            "units]")
+    train.add_argument("--delay-lr", type=positive_real,
+                       default=defaults.get("delay_lr"),
+                       help="Adam learning rate of per-synapse delays "
+                            "[timesteps] (--dimensions inf); default: "
+                            "--position-lr times the delay per space unit "
+                            "of a 2-D box")
+    train.add_argument("--dt", type=positive_real, default=defaults["dt"],
+                       help="simulation timestep [ms], also for testing")
+    train.add_argument("--seed", type=non_negative_int, default=1,
+                       help="seed of weights, positions, synapses and "
+                            "shuffling")
+    train.add_argument("--backend", choices=BACKENDS, default=None,
+                       help="default: GeNN's best backend when pygenn is "
+                            "installed (CUDA when built with it), else the "
+                            "NumPy reference model where the script has one")
+
+    files = parser.add_argument_group("files")
+    files.add_argument("--output", default=defaults["output"],
+                       help="run folder: results.json, checkpoints/, "
+                            "layout.npz, hidden_class_counts.npy")
+    again = files.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true",
+                       help="continue the run in --output from its last "
+                            "good checkpoint (optimiser state starts "
+                            "afresh)")
+    again.add_argument("--overwrite", action="store_true",
+                       help="delete the run files in --output first")
+    parser.set_defaults(gpu_batch_size=defaults["gpu_batch_size"])
+    return parser
+
+
+def check_options(parser: argparse.ArgumentParser, args,
+                  backends=BACKENDS) -> None:
+    """Refuse, through ``parser.error`` (exit status 2), options that are
+    impossible together or with the files and software present.
+
+    Args:
+        parser:     the parser that read ``args``
+        args:       its result
+        backends:   the backends this script supports
+    """
+    error = parser.error
+    mode = delay_mode(args.dimensions)
+    spatial = mode == "spatial"
+    if args.wiring_cost > 0.0 and not spatial:
+        error("--wiring-cost weighs every synapse by its length: it needs "
+              f"positions, --dimensions 1 ... {MAX_DIMENSIONS}")
+    if args.rewiring and args.sparsity == 0.0:
+        error("--rewiring rewires sparse connections: give --sparsity > 0 "
+              "as well")
+    if args.regrowth_length is not None and not (args.rewiring and spatial):
+        error("--regrowth-length shapes DEEP R's regrowth in space: it "
+              f"needs --rewiring and --dimensions 1 ... {MAX_DIMENSIONS}")
+    if args.sparse_connections == "recurrent" and not args.recurrent \
+            and args.sparsity > 0.0:
+        error("--sparse-connections recurrent thins the hidden->hidden "
+              "connection: it needs --recurrent")
+    if (args.delay_lr != parser.get_default("delay_lr")
+            and mode != "per_synapse"):
+        error("--delay-lr is the learning rate of per-synapse delays: it "
+              "needs --dimensions inf")
+    if mode != "none":
+        if args.max_delay < args.dt:
+            error(f"--max-delay {args.max_delay} ms is shorter than one "
+                  f"--dt {args.dt} ms step: give at least --dt")
+        if max_delay_steps(args) > MAX_DELAY_STEPS:
+            error(f"--max-delay {args.max_delay} ms is "
+                  f"{max_delay_steps(args)} steps of --dt {args.dt} ms; "
+                  f"GeNN holds at most {MAX_DELAY_STEPS}: lower --max-delay "
+                  f"or raise --dt")
+    if args.backend is not None and args.backend not in backends:
+        error(f"--backend {args.backend} is not available to this script "
+              f"(it has {', '.join(backends)})")
+    if args.backend in ("single_threaded_cpu", "cuda"):
+        problem = genn_backend_problem(args.backend)
+        if problem:
+            error(f"--backend {args.backend}: {problem}")
+    if args.backend == "single_threaded_cpu" and (args.batch_size or 1) > 1:
+        error(f"--batch-size {args.batch_size}: GeNN's single_threaded_cpu "
+              f"backend runs batch size 1 only (CUDA runs larger batches)")
+    if args.rewiring and args.backend == "reference":
+        error("--rewiring: the NumPy reference model has no DEEP R; it "
+              "needs a GeNN backend")
+    problem = output_problem(args.output, args.resume, args.overwrite)
+    if problem:
+        error(problem)
+
+
+def check_trial_time(parser, args, trial_time: float,
+                     margin_steps: int = 2) -> None:
+    """Refuse a ``--dt`` that leaves no room in a trial of ``trial_time``
+    [ms] for ``margin_steps`` steps at each end (``parser.error``)."""
+    if not args.dt * 2 * margin_steps < trial_time:
+        error_dt = trial_time / (2 * margin_steps)
+        parser.error(f"--dt {args.dt} ms is too long for {trial_time} ms "
+                     f"trials: it must be below {error_dt:g} ms")
+
+
+def genn_backend_problem(backend: str):
+    """Why GeNN's ``backend`` cannot run here, or None when it can."""
+    try:
+        from pygenn.genn_model import backend_modules
+        import ml_genn  # noqa: F401
+    except ImportError as exc:
+        return (f"pygenn / ml_genn cannot be imported ({exc}); install GeNN "
+                f"and mlGeNN as README.md describes, or use --backend "
+                f"reference")
+    if backend not in backend_modules:
+        return (f"this pygenn build has only {', '.join(backend_modules)}; "
+                f"CUDA needs pygenn built with CUDA_PATH set")
+    return None
+
+
+def max_delay_steps(args) -> int:
+    """``--max-delay`` [ms] in timesteps of ``--dt`` (at least 1)."""
+    return max(1, int(round(args.max_delay / args.dt)))
+
+
+def box_diagonal(dims: int, bounds=SPACE_BOUNDS) -> float:
+    """Length of the diagonal of the box ``bounds^D`` [space units]."""
+    return math.sqrt(dims) * (bounds[1] - bounds[0])
+
+
+def delay_learning_rate(args) -> float:
+    """``--delay-lr`` [timesteps], or its default: ``--position-lr`` times
+    the delay per space unit [timesteps] of a 2-D box."""
+    if args.delay_lr is not None:
+        return args.delay_lr
+    return args.position_lr * max_delay_steps(args) / box_diagonal(2)
+
+
+def resolve_backend(args, script: str,
+                    reference_available: bool = False) -> str:
+    """The backend a run uses: ``--backend``, else GeNN's first (CUDA when
+    pygenn was built with it), else the NumPy reference model when the
+    script has one (saying so).
+
+    Args:
+        args:       the parsed options
+        script:     the script's name, for the error message
+        reference_available: whether the script can train the reference
+
+    Raises:
+        RunError: if GeNN is missing and the script has no reference
+    """
+    if args.backend is not None:
+        return args.backend
+    try:
+        from pygenn.genn_model import backend_modules
+        import ml_genn  # noqa: F401
+    except ImportError:
+        if not reference_available:
+            raise RunError(f"{script} trains on GeNN, and pygenn / ml_genn "
+                           f"cannot be imported: install GeNN and mlGeNN "
+                           f"as README.md describes")
+        print("pygenn / ml_genn are not installed: training the NumPy "
+              "reference model instead (--backend reference; README.md "
+              "says how to install GeNN)")
+        return "reference"
+    return next(iter(backend_modules))
+
+
+def resolve_batch_size(args, backend: str) -> int:
+    """``--batch-size``, or its default for ``backend``."""
+    if args.batch_size is not None:
+        return args.batch_size
+    return 1 if "cpu" in backend else args.gpu_batch_size
