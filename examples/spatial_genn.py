@@ -25,10 +25,11 @@ from ml_genn.synapses import Exponential
 from ml_genn.utils.data import preprocess_spikes
 from pygenn.genn_model import backend_modules
 
-from ml_genn_spatial import (ConnectivityRecord, SpatialDense,
-                             SpatialEventPropCompiler,
+from ml_genn_spatial import (ConnectivityRecord, SpatialConnection,
+                             SpatialDense, SpatialEventPropCompiler,
                              SpatialInferenceCompiler, SpatialSparse, place,
                              save_layout)
+from ml_genn_spatial.connectivity import SpatialConnectivity
 
 from spatial_examples import (delay_learning_rate, hidden_class_counts,
                               new_results, prepare_resume, print_summary,
@@ -120,10 +121,15 @@ def build_network(args, plan, task, batch_size: int,
                 place(pops[name], space, positions=positions)
         conns = {}
         for conn in plan.connections:
+            connectivity = _connectivity(conn, plan, args)
+            if isinstance(connectivity, SpatialConnectivity):
+                conns[conn.name] = SpatialConnection(
+                    pops[conn.spec.source], pops[conn.spec.target],
+                    connectivity, Exponential(task.tau_syn), name=conn.name)
+                continue
             conns[conn.name] = Connection(
                 pops[conn.spec.source], pops[conn.spec.target],
-                _connectivity(conn, plan, args), Exponential(task.tau_syn),
-                name=conn.name,
+                connectivity, Exponential(task.tau_syn), name=conn.name,
                 max_delay_steps=(plan.max_delay_steps
                                  if conn.delay is not None else None))
     return network, pops, conns

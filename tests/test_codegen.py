@@ -2,9 +2,11 @@
 D = 1, 2, 3: what it computes (run as Python where it is straight-line
 code, against the NumPy maths of ml_genn_spatial.geometry) and what it
 reads and writes. No GeNN needed."""
+import ast
 import math
 import re
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from ml_genn_spatial import codegen, names
 from ml_genn_spatial.geometry import delay_steps, distance
 
 DIMENSIONS = [1, 2, 3]
+PACKAGE = Path(__file__).resolve().parents[1] / "ml_genn_spatial"
 
 
 def c_round(x):
@@ -242,3 +245,42 @@ def test_conditions_are_the_templates():
         "ScatterEnabled && batch == 0 && t < ((ScatterSteps - 0.5) * dt)")
     assert codegen.back_spike_condition_code().strip().endswith(
         "BackSpike_pre")
+
+
+def _inline_code_strings(path: Path) -> list:
+    """String literals given as GeNN code (``*_code`` dict keys and keyword
+    arguments) in a Python module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        pairs = []
+        if isinstance(node, ast.Dict):
+            pairs = [(k.value, v) for k, v in zip(node.keys, node.values)
+                     if isinstance(k, ast.Constant)
+                     and isinstance(k.value, str)]
+        elif isinstance(node, ast.Call):
+            pairs = [(k.arg, k.value) for k in node.keywords if k.arg]
+        for key, value in pairs:
+            # A literal, an f-string, a sum of them or "...".join(...)
+            joined = (isinstance(value, ast.Call)
+                      and isinstance(value.func, ast.Attribute)
+                      and isinstance(value.func.value, ast.Constant))
+            if key.endswith("_code") and (joined or isinstance(
+                    value, (ast.Constant, ast.JoinedStr, ast.BinOp))):
+                found.append(f"{path.name}:{node.lineno} {key}")
+    return found
+
+
+def test_no_genn_code_is_written_inline_in_the_package():
+    found = [hit for path in sorted(PACKAGE.rglob("*.py"))
+             for hit in _inline_code_strings(path)]
+    assert found == []
+
+
+def test_the_inline_code_finder_finds_inline_code(tmp_path):
+    module = tmp_path / "inline.py"
+    module.write_text('model = {"update_code": "X0 = 1.0;"}\n'
+                      'f(sim_code=f"V = {1};")\n'
+                      'g = {"update_code": "\\n".join(["A = B;"])}\n'
+                      'h = {"update_code": codegen.gather_code(2)}\n')
+    assert len(_inline_code_strings(module)) == 3
