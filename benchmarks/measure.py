@@ -26,6 +26,8 @@ import re
 
 import numpy as np
 
+from ml_genn_spatial import names
+
 MEMORY_CATEGORIES = ("weights", "delays", "positions", "gradients",
                      "optimiser state", "delay buffers", "mirror/transpose",
                      "connectivity", "other")
@@ -34,21 +36,22 @@ MEMORY_CATEGORIES = ("weights", "delays", "positions", "gradients",
 # and of ml_genn_spatial)
 _WEIGHT_VARS = {"g"}
 _DELAY_VARS = {"d"}
-_GRADIENT_VARS = {"Gradient", "DelayGradient", "PositionDelayGradient",
-                  "ReducedPositionDelayGradient", "ReducedGradient"}
-_POSITION_PATTERN = re.compile(r"^(X|XPre|XPost)\d+$")
+_GRADIENT_VARS = {"Gradient", "DelayGradient", names.POSITION_DELAY_GRADIENT,
+                  names.REDUCED_POSITION_DELAY_GRADIENT, "ReducedGradient"}
+_POSITION_PATTERN = re.compile(
+    rf"^({names.POSITION}|{names.POSITION_PRE}|{names.POSITION_POST})\d+$")
 # Position gradients: the neurons' per-lane array and the batch sums that
 # PositionGather writes for the optimiser
 _POSITION_GRADIENT_PATTERN = re.compile(r"^PositionGradient(\d+|Acc)$")
-_GATHER_GROUP = "PositionGather"
+_GATHER_GROUP = names.POSITION_GATHER
 _DENDRITIC_DELAY_ARRAYS = {"denDelay", "denDelayPtr"}
 _CONNECTIVITY_ARRAYS = {"rowLength", "ind", "colLength", "remap", "gp"}
-_MIRROR_SUFFIX = "_PositionMirror"
-_MIRROR_EGPS = {"DelayGradientT"}
-_OPTIMISER_GROUPS = {"GradientLearn", "PositionLearn"}
+_MIRROR_SUFFIX = names.MIRROR_SUFFIX
+_MIRROR_EGPS = {names.DELAY_GRADIENT_T}
+_OPTIMISER_GROUPS = {"GradientLearn", names.POSITION_LEARN}
 # Variables that exist only to learn delays (mlGeNN) or positions (spatial)
-_DELAY_ONLY_VARS = {"d", "DelayGradient", "PositionDelayGradient",
-                    "ReducedPositionDelayGradient"}
+_DELAY_ONLY_VARS = {"d", "DelayGradient", names.POSITION_DELAY_GRADIENT,
+                    names.REDUCED_POSITION_DELAY_GRADIENT}
 
 
 def summarise_times(times) -> dict:

@@ -25,6 +25,8 @@ import sys
 import time
 import traceback
 
+from ml_genn_spatial import names
+
 # GeNN-internal arrays (GeNN 5.4 runtime) that are not model variables
 _INTERNAL_SYNAPSE_ARRAYS = (
     "outPost", "outPre", "denDelay", "denDelayPtr", "rowLength", "ind",
@@ -163,11 +165,12 @@ def group_summaries(genn_model) -> list:
     """Group summaries for :func:`benchmarks.measure.count_parameters`."""
     from pygenn import SynapseMatrixConnectivity
 
-    learns_positions = any(cu.update_group_name == "PositionLearn"
+    learns_positions = any(cu.update_group_name == names.POSITION_LEARN
                            for cu in genn_model.custom_updates.values())
     groups = []
     for pop in genn_model.neuron_populations.values():
-        dims = sum(1 for name in pop.vars if re.match(r"^X\d+$", name))
+        dims = sum(1 for name in pop.vars
+                   if re.match(rf"^{names.POSITION}\d+$", name))
         groups.append({"kind": "neuron", "name": pop.name,
                        "neurons": int(pop.num_neurons),
                        "position_dims": dims if learns_positions else 0})

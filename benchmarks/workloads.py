@@ -216,8 +216,9 @@ def build(shape: Shape, mode: str, hidden: int, trial_ms: float,
     from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
     from ml_genn.optimisers import Adam
     from ml_genn.synapses import Exponential
-    from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
-                                 SpatialSparse, place)
+    from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
+                                 SpatialEventPropCompiler, SpatialSparse,
+                                 place)
 
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}: choose from {list(MODES)}")
@@ -249,8 +250,8 @@ def build(shape: Shape, mode: str, hidden: int, trial_ms: float,
             connectivity = (SpatialSparse(sparse_p, weight, max_delay_steps)
                             if thin
                             else SpatialDense(weight, max_delay_steps))
-            Connection(source, target, connectivity, Exponential(5.0),
-                       name=name)
+            SpatialConnection(source, target, connectivity, Exponential(5.0),
+                              name=name)
 
     network = Network(default_params)
     with network:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from string import Template
 
+from . import names
 from .geometry import check_dimensions
 
 
@@ -34,7 +35,8 @@ def _displacement_slots(dimensions: int, indent: str = "") -> dict:
     # x_j - x_i, for its mirror j -> i it is x_i - x_j. The template puts
     # the first line's indentation, ``indent`` the others'
     return {"displacements": f"\n{indent}".join(
-                f"const scalar dx{k} = XPost{k} - XPre{k};"
+                f"const scalar dx{k} = {names.position_post(k)} - "
+                f"{names.position_pre(k)};"
                 for k in range(dimensions)),
             "squared_sum": _squared_sum("dx", dimensions)}
 
@@ -51,6 +53,11 @@ def distance_delay_code(dimensions: int) -> str:
 def forward_code(dimensions: int) -> str:
     """Presynaptic spike code of a spatial synapse."""
     return distance_delay_code(dimensions) + load_template("forward").template
+
+
+def back_spike_condition_code() -> str:
+    """Event condition of a spatial synapse's backward pass."""
+    return load_template("back_spike_condition").template
 
 
 def backward_code(dimensions: int, feedback: bool) -> str:
@@ -86,6 +93,35 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
                          "            DistanceT[id_syn] = dist;\n        }"
                          if wiring_cost else ""),
         wiring_clear="    WiringT[id_syn] = 0.0;" if wiring_cost else "")
+
+
+def scatter_condition_code() -> str:
+    """Event condition of the mirror synapse: the scatter timesteps of a
+    training batch, batch lane 0."""
+    return load_template("scatter_condition").template
+
+
+def batch_reduce_code() -> str:
+    """Custom update code summing ``Gradient`` over the batch into
+    ``Reduced`` and zeroing it."""
+    return load_template("batch_reduce").template
+
+
+def position_sync_code(dimensions: int) -> str:
+    """Custom update code copying positions ``X<k>`` into a synapse
+    group's copy ``Copy<k>``."""
+    check_dimensions(dimensions)
+    return load_template("position_sync").substitute(copies="\n".join(
+        f"Copy{k} = {names.position(k)};" for k in range(dimensions)))
+
+
+def target_positions_code(dimensions: int) -> str:
+    """Custom update code copying positions ``X<k>`` into distance-aware
+    DEEP R's ``TargetPositions`` array (``j * D + k``)."""
+    check_dimensions(dimensions)
+    return load_template("target_positions").substitute(copies="\n".join(
+        f"{names.TARGET_POSITIONS}[(id * {dimensions}) + {k}] = "
+        f"{names.position(k)};" for k in range(dimensions)))
 
 
 def transpose_code(zero_source: bool, wiring_cost: bool = False,
@@ -124,8 +160,9 @@ def gather_code(dimensions: int) -> str:
     ``Gradient<k>`` for the optimiser and clearing it."""
     check_dimensions(dimensions)
     return load_template("gather").substitute(copy="\n".join(
-        f"Gradient{k} = PositionGradientAcc[(id * {dimensions}) + {k}];\n"
-        f"PositionGradientAcc[(id * {dimensions}) + {k}] = 0.0;"
+        f"{names.gathered_gradient(k)} = "
+        f"{names.POSITION_GRADIENT_ACC}[(id * {dimensions}) + {k}];\n"
+        f"{names.POSITION_GRADIENT_ACC}[(id * {dimensions}) + {k}] = 0.0;"
         for k in range(dimensions)))
 
 

@@ -1,4 +1,5 @@
-"""Spatial connectivity for mlGeNN connections.
+"""Spatial connectivity: the connectivity of a
+:class:`~ml_genn_spatial.SpatialConnection`.
 
 A spatial connection's delays are not parameters: GeNN's generated code
 computes ``delay = clamp(round(offset + scale * dist), 0, max_delay_steps)``
@@ -25,10 +26,10 @@ class SpatialConnectivity:
     Args:
         max_delay_steps: largest delay GeNN holds [timesteps]; longer
                          distances are clamped to it
-        scale:           delay per unit distance [timesteps per space unit];
-                         by default ``max_delay_steps`` divided by the
-                         diameter of the space's bounds
-        offset:          delay at zero distance [timesteps]
+        scale:           delay per unit distance [timesteps per space unit],
+                         >= 0; by default ``max_delay_steps`` divided by
+                         the diameter of the space's bounds
+        offset:          delay at zero distance [timesteps], >= 0
         wiring_cost:     strength of the training term
                          ``wiring_cost * sum |w| * distance`` of this
                          connection [per unit weight per space unit]; 0
@@ -45,9 +46,11 @@ class SpatialConnectivity:
                              f"exceeds the {MAX_GENN_DELAY_STEPS} delay "
                              f"steps GeNN can hold: use a larger dt or a "
                              f"smaller max_delay_steps")
+        # A negative scale or offset would clamp delays at 0 and silently
+        # stop position learning
         self.scale = (None if scale is None
-                      else check_finite_scalar(scale, "scale"))
-        self.offset = check_finite_scalar(offset, "offset")
+                      else check_finite_scalar(scale, "scale", minimum=0.0))
+        self.offset = check_finite_scalar(offset, "offset", minimum=0.0)
 
     def resolve_scale(self, space) -> float:
         """The scale [timesteps per space unit] used in ``space``."""
@@ -62,10 +65,9 @@ class SpatialConnectivity:
 
 
 class SpatialDense(SpatialConnectivity, Dense):
-    """All-to-all connectivity whose delays are distances.
-
-    Source and target populations must be placed in one
-    :class:`~ml_genn_spatial.Space` (:func:`~ml_genn_spatial.place`).
+    """All-to-all connectivity whose delays are distances; give it to a
+    :class:`~ml_genn_spatial.SpatialConnection`, which joins two
+    populations of one :class:`~ml_genn_spatial.Space`.
 
     Args:
         weight:          connection weights: a constant, a
@@ -85,11 +87,12 @@ class SpatialDense(SpatialConnectivity, Dense):
 
 class SpatialSparse(SpatialConnectivity, FixedProbability):
     """Sparse connectivity (each pair connected with probability ``p``, or
-    given synapses) whose delays are distances. Built as a GeNN SPARSE
+    given synapses) whose delays are distances; give it to a
+    :class:`~ml_genn_spatial.SpatialConnection`. Built as a GeNN SPARSE
     matrix, so it can be rewired.
 
     Args:
-        p:               probability of a connection
+        p:               probability of a connection, in [0, 1]
         weight:          connection weights: a constant or a
                          :class:`ml_genn.initializers.Initializer`
         max_delay_steps: largest delay [timesteps]
@@ -112,6 +115,11 @@ class SpatialSparse(SpatialConnectivity, FixedProbability):
                  allow_self_connections: bool = False, pre_ind=None,
                  post_ind=None, wiring_cost: float = 0.0,
                  regrowth_length: float = None):
+        p = check_finite_scalar(p, "p (connection probability)",
+                                minimum=0.0)
+        if p > 1.0:
+            raise ValueError(f"p (connection probability) must be <= 1, "
+                             f"not {p}")
         FixedProbability.__init__(self, p, weight, allow_self_connections)
         self._init_spatial(max_delay_steps, scale, offset, wiring_cost)
         self.regrowth_length = (

@@ -29,7 +29,10 @@ def _spatial_neuron_class(base: type, dimensions: int) -> type:
 
 def place(population, space: Space, positions=None, rng=None,
           learn: bool = True):
-    """Place a population in a space.
+    """Place a population in a space, at explicit positions or with
+    options a :class:`~ml_genn_spatial.SpatialConnection` does not take
+    (``rng``, ``learn``); a SpatialConnection given ``space=`` places a
+    still-unplaced population itself.
 
     Args:
         population: mlGeNN :class:`ml_genn.Population` with a known shape
@@ -50,18 +53,21 @@ def place(population, space: Space, positions=None, rng=None,
     if is_placed(population):
         raise ValueError(f"Population {population.name} is already placed "
                          f"in a space")
+    if not isinstance(learn, (bool, np.bool_)):
+        raise ValueError(f"learn must be True or False, not {learn!r}")
     num_neurons = int(np.prod(population.shape))
     if positions is None:
         positions = space.initial_positions(num_neurons, rng=rng)
-    else:
-        positions = space.validate(positions, n=num_neurons,
-                                   name=f"positions of {population.name}")
+    # Checked before the population changes, so a refused call leaves it
+    # unplaced
+    positions = space.validate(positions, n=num_neurons,
+                               name=f"positions of {population.name}")
 
     neuron = population.neuron
     neuron.__class__ = _spatial_neuron_class(type(neuron), space.dimensions)
     neuron.space = space
     neuron.learn_positions = bool(learn)
-    set_positions(population, positions)
+    _store_positions(population, positions)
     return population
 
 
@@ -94,9 +100,13 @@ def set_positions(population, positions):
     """Set the positions ``(num_neurons, D)`` [space units] of a placed
     population (as ``Network.load`` does, one coordinate at a time)."""
     space = get_space(population)
-    positions = validate_positions(positions,
-                                   n=int(np.prod(population.shape)),
-                                   dimensions=space.dimensions,
-                                   name=f"positions of {population.name}")
-    for k in range(space.dimensions):
+    _store_positions(population, validate_positions(
+        positions, n=int(np.prod(population.shape)),
+        dimensions=space.dimensions, name=f"positions of {population.name}"))
+
+
+def _store_positions(population, positions: np.ndarray):
+    """Store checked positions ``(num_neurons, D)``: the one place a
+    population's placement lives, one descriptor per coordinate."""
+    for k in range(positions.shape[1]):
         setattr(population.neuron, f"position_{k}", positions[:, k].copy())

@@ -8,11 +8,22 @@ spatial connection to fine-tune.
 import numpy as np
 
 
+def check_sparsity(sparsity) -> float:
+    """Return ``sparsity`` as a float, raising ValueError unless it is in
+    [0, 1)."""
+    if (isinstance(sparsity, (bool, np.bool_))
+            or not isinstance(sparsity, (int, float, np.integer,
+                                         np.floating))
+            or not 0.0 <= sparsity < 1.0):
+        raise ValueError(f"sparsity must be a number in [0, 1), not "
+                         f"{sparsity!r}")
+    return float(sparsity)
+
+
 def keep_count(num_pre: int, num_post: int, sparsity: float) -> int:
     """Synapses left at ``sparsity`` (fraction of all ``num_pre *
     num_post`` possible synapses removed)."""
-    if not 0.0 <= sparsity < 1.0:
-        raise ValueError(f"sparsity must be in [0, 1), not {sparsity}")
+    sparsity = check_sparsity(sparsity)
     return int(round((1.0 - sparsity) * num_pre * num_post))
 
 

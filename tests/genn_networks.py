@@ -14,7 +14,7 @@ from ml_genn.utils.data import preprocess_spikes
 from ml_genn.utils.model import CustomUpdateModel
 
 from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
-                             SpatialSparse, place)
+                             SpatialSparse, names, place)
 
 
 class FrozenOptimiser(Optimiser):
@@ -151,7 +151,8 @@ def gather_targets(compiled, pops, dimensions):
     """
     spatial = sorted(pops.values(), key=lambda p: p.name)
     return {(name, k): (compiled.genn_model.custom_updates[
-                f"CUPositionGather{spatial.index(pop)}"], f"Gradient{k}")
+                names.gather_update(spatial.index(pop))],
+                        names.gathered_gradient(k))
             for name, pop in pops.items() for k in range(dimensions)}
 
 

@@ -589,11 +589,12 @@ def test_command_line_damaged_files_are_named(tmp_path, damage):
 @pytest.mark.genn
 def test_loads_what_save_layout_writes(tmp_path):
     try:
-        from ml_genn import Connection, Network, Population
+        from ml_genn import Network, Population
         from ml_genn.compilers.event_prop_compiler import default_params
         from ml_genn.neurons import LeakyIntegrateFire, SpikeInput
         from ml_genn.synapses import Exponential
-        from ml_genn_spatial import (Space, SpatialDense, SpatialSparse,
+        from ml_genn_spatial import (Space, SpatialConnection,
+                                     SpatialDense, SpatialSparse,
                                      place, save_layout)
     except ImportError:
         if genn_available():
@@ -607,13 +608,14 @@ def test_loads_what_save_layout_writes(tmp_path):
         space = Space(2, bounds=(-1.0, 1.0), rng=3)
         place(inp, space)
         place(hid, space)
-        Connection(inp, hid, SpatialDense(rng.normal(size=(5, 12)), 20),
-                   Exponential(5.0), name="inp_hid")
+        SpatialConnection(inp, hid,
+                          SpatialDense(rng.normal(size=(5, 12)), 20),
+                          Exponential(5.0), name="inp_hid")
         pre_ind, post_ind = rng.integers(0, 12, 30), rng.integers(0, 12, 30)
-        Connection(hid, hid, SpatialSparse(0.1, rng.normal(size=30), 20,
-                                           pre_ind=pre_ind,
-                                           post_ind=post_ind),
-                   Exponential(5.0), name="hid_hid")
+        SpatialConnection(hid, hid,
+                          SpatialSparse(0.1, rng.normal(size=30), 20,
+                                        pre_ind=pre_ind, post_ind=post_ind),
+                          Exponential(5.0), name="hid_hid")
     exported = save_layout(network, str(tmp_path / "layout.npz"))
     layout = load_layout(str(tmp_path / "layout.npz"))
     for name, fields in exported["connections"].items():

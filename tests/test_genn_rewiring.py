@@ -17,10 +17,12 @@ try:
     from ml_genn.optimisers import Adam
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
-    from ml_genn_spatial import (ConnectivityRecord, Space, SpatialDense,
+    from ml_genn_spatial import (ConnectivityRecord, Space,
+                                 SpatialConnection, SpatialDense,
                                  SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, SpatialSparse,
                                  get_positions, place, prune, pull_positions)
+    from ml_genn_spatial import names
     from ml_genn_spatial.geometry import delay_steps, distance
     from genn_networks import Capture, random_inputs
 except ImportError:
@@ -47,10 +49,11 @@ def _network(regrowth_length=None, seed=1, recurrent=None):
         space = Space(2, bounds=(-1.0, 1.0), rng=seed)
         place(inp, space)
         place(hid, space)
-        Connection(inp, hid, SpatialDense(Normal(1.5, 0.5), MAX_DELAY),
-                   Exponential(5.0), name="inp_hid")
-        rec = Connection(hid, hid, recurrent, Exponential(5.0),
-                         name="hid_hid")
+        SpatialConnection(inp, hid, SpatialDense(Normal(1.5, 0.5),
+                                                 MAX_DELAY),
+                          Exponential(5.0), name="inp_hid")
+        rec = SpatialConnection(hid, hid, recurrent, Exponential(5.0),
+                                name="hid_hid")
         Connection(hid, out, Dense(Normal(0.3, 0.3)), Exponential(5.0),
                    name="hid_out")
     return network, inp, hid, out, rec
@@ -117,7 +120,7 @@ def test_deep_r_keeps_synapse_count_and_regrown_delays_follow_positions(
                 space = Space(2, bounds=(-1.0, 1.0))
                 place(src, space, trained_positions)
                 place(h, space, trained_positions)
-                Connection(src, h, SpatialSparse(
+                SpatialConnection(src, h, SpatialSparse(
                     1.0, weights, MAX_DELAY, allow_self_connections=True,
                     pre_ind=pre_ind, post_ind=post_ind), Exponential(5.0))
             else:
@@ -165,7 +168,7 @@ def test_distance_aware_regrowth_prefers_near_targets():
         space = Space(2)
         place(src, space, np.zeros((num_sources, 2)))
         place(tgt, space, targets)
-        conn = Connection(src, tgt, SpatialSparse(
+        conn = SpatialConnection(src, tgt, SpatialSparse(
             0.02, 1.0, 20, scale=10.0, regrowth_length=length),
             Exponential(5.0), name="src_tgt")
         Connection(tgt, out, Dense(0.1), Exponential(5.0), name="tgt_out")
@@ -180,11 +183,11 @@ def test_distance_aware_regrowth_prefers_near_targets():
                          genn_conn.get_sparse_post_inds()))
         compiled.genn_model.custom_update("DeepRInit")
         deep_r_2 = compiled.genn_model.custom_connectivity_updates[
-            f"DeepR2{genn_conn.name}"]
+            names.deep_r_2_update(genn_conn.name)]
         dormant = deep_r_2.pre_vars["NumDormant"]
         dormant.view[:] = per_row
         dormant.push_to_device()
-        compiled.genn_model.custom_update("DeepR2")
+        compiled.genn_model.custom_update(names.DEEP_R_2)
         genn_conn.pull_connectivity_from_device()
         after = set(zip(genn_conn.get_sparse_pre_inds(),
                         genn_conn.get_sparse_post_inds()))
@@ -264,9 +267,9 @@ def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter():
                       np.random.default_rng(1))
     with compiled:
         mirror = compiled.genn_model.synapse_populations[
-            "hid_hid_PositionMirror"]
+            names.mirror("hid_hid")]
         targets = {name: (mirror, name)
-                   for name in ("DelayGradientT", "WiringT")}
+                   for name in (names.DELAY_GRADIENT_T, names.WIRING_T)}
         # D = 2: components scattered in timesteps 1-2, cleared in 3
         before = Capture(targets, batch=4, timestep=0)
         after = Capture(targets, batch=4, timestep=3)
@@ -274,7 +277,7 @@ def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter():
                                  num_epochs=1, shuffle=False,
                                  callbacks=[before, after])
     assert sum(int(r[0]) for r in data["rewirings"]) > 0
-    assert np.abs(before.values["WiringT"]).max() > 0.0
-    assert np.abs(before.values["DelayGradientT"]).max() > 0.0
-    np.testing.assert_array_equal(after.values["WiringT"], 0.0)
-    np.testing.assert_array_equal(after.values["DelayGradientT"], 0.0)
+    assert np.abs(before.values[names.WIRING_T]).max() > 0.0
+    assert np.abs(before.values[names.DELAY_GRADIENT_T]).max() > 0.0
+    np.testing.assert_array_equal(after.values[names.WIRING_T], 0.0)
+    np.testing.assert_array_equal(after.values[names.DELAY_GRADIENT_T], 0.0)

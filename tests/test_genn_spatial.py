@@ -22,8 +22,10 @@ try:
     from ml_genn.neurons import LeakyIntegrate, SpikeInput
     from ml_genn.synapses import Exponential
     from ml_genn.utils.data import preprocess_spikes
-    from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
+    from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
+                                 SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, place)
+    from ml_genn_spatial import names as spatial_names
     from ml_genn_spatial.geometry import delay_steps, distance
     from ml_genn_spatial.gradients import (position_gradients,
                                            wiring_cost_gradients)
@@ -62,9 +64,9 @@ def test_spike_arrival_time_is_spike_time_plus_distance_delay():
                 space = Space(dimensions)
                 place(inp, space, pre_positions)
                 place(out, space, post_positions)
-                Connection(inp, out, SpatialDense(1.0, max_delay,
-                                                  scale=scale),
-                           Exponential(2.0))
+                SpatialConnection(inp, out, SpatialDense(1.0, max_delay,
+                                                         scale=scale),
+                                  Exponential(2.0))
             else:
                 Connection(inp, out, Dense(1.0, delays.astype(float)),
                            Exponential(2.0), max_delay_steps=max_delay)
@@ -119,8 +121,9 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
             if key != "hid_out" and spatial:
                 # Batch-summed, transposed into the mirror at batch end
                 mirror = compiled.genn_model.synapse_populations[
-                    f"{conn.name}_PositionMirror"]
-                targets[f"{key}_delay"] = (mirror, "DelayGradientT")
+                    spatial_names.mirror(conn.name)]
+                targets[f"{key}_delay"] = (
+                    mirror, spatial_names.DELAY_GRADIENT_T)
             elif key != "hid_out":
                 targets[f"{key}_delay"] = (genn_conn, "DelayGradient")
         # The backward pass of trial 0 runs during batch 1

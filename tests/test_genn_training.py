@@ -18,8 +18,10 @@ try:
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
     from ml_genn.utils.data import preprocess_spikes
+    from ml_genn_spatial import names
     from ml_genn_spatial.datasets import encode_latency, yin_yang
-    from ml_genn_spatial import (Space, SpatialDense, SpatialEventPropCompiler,
+    from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
+                                 SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, get_positions, place,
                                  pull_positions, save_layout)
 except ImportError:
@@ -58,10 +60,10 @@ def _network(seed=1, space=None):
         space = Space(2, bounds=(-1.0, 1.0), rng=seed) if space is None else space
         place(inp, space)
         place(hid, space)
-        Connection(inp, hid, SpatialDense(
+        SpatialConnection(inp, hid, SpatialDense(
             rng.normal(1.5, 0.5, (NUM_INPUTS, NUM_HIDDEN)), 15),
             Exponential(5.0), name="inp_hid")
-        Connection(hid, hid, SpatialDense(
+        SpatialConnection(hid, hid, SpatialDense(
             rng.normal(0.0, 0.2, (NUM_HIDDEN, NUM_HIDDEN)), 15),
             Exponential(5.0), name="hid_hid")
         Connection(hid, out, Dense(
@@ -109,7 +111,8 @@ def test_training_lowers_loss_moves_positions_and_checkpoint_round_trips(
         compiled.save(("final",), serialiser)
         pull_positions(compiled)
         pulled = {p: get_positions(p) for p in (inp, hid)}
-    trained = {p: np.stack([serialiser.deserialise(("final", p, f"X{k}"))
+    trained = {p: np.stack([serialiser.deserialise(("final", p,
+                                                    names.position(k)))
                             for k in range(2)], axis=1) for p in (inp, hid)}
 
     losses = np.array(recorder.losses).reshape(epochs, -1).mean(axis=1)
@@ -162,10 +165,9 @@ def test_spatial_connection_needs_placed_populations():
         inp = Population(SpikeInput(max_spikes=10), 3)
         hid = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), 2)
         place(inp, Space(2))
-        Connection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
-                   Exponential(5.0))
-    with pytest.raises(ValueError, match="not placed in a space"):
-        _compiler().compile(network, name="unplaced")
+        with pytest.raises(ValueError, match="not placed in a space"):
+            SpatialConnection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
+                              Exponential(5.0))
 
 
 def test_spatial_connection_needs_one_space():
@@ -175,10 +177,27 @@ def test_spatial_connection_needs_one_space():
         hid = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), 2)
         place(inp, Space(2))
         place(hid, Space(2))
+        with pytest.raises(ValueError, match="different spaces"):
+            SpatialConnection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
+                              Exponential(5.0))
+
+
+@pytest.mark.parametrize("compiler", ["event_prop", "inference"])
+def test_a_plain_connection_with_spatial_connectivity_is_refused(compiler):
+    network = Network(default_params)
+    with network:
+        inp = Population(SpikeInput(max_spikes=10), 3)
+        hid = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), 2)
+        space = Space(2)
+        place(inp, space)
+        place(hid, space)
         Connection(inp, hid, SpatialDense(1.0, 10, scale=1.0),
-                   Exponential(5.0))
-    with pytest.raises(ValueError, match="different spaces"):
-        _compiler().compile(network, name="twospaces")
+                   Exponential(5.0), name="plain")
+    compiler = (_compiler() if compiler == "event_prop"
+                else SpatialInferenceCompiler(evaluate_timesteps=TIMESTEPS,
+                                              dt=1.0, batch_size=1))
+    with pytest.raises(TypeError, match="plain.*SpatialConnection"):
+        compiler.compile(network, name="plain")
 
 
 def test_batch_above_one_is_refused_on_the_cpu_backend():

@@ -236,16 +236,3 @@ def test_contains():
         space.contains([[0.5, 0.5], [1.0, 0.0], [1.1, 0.5]]),
         [True, True, False])
     np.testing.assert_array_equal(Space(2).contains([[1e9, -1e9]]), [True])
-
-
-def test_transpose_code_derives_dense_synapse_ends_from_the_synapse_index():
-    from ml_genn_spatial import codegen
-    dense = codegen.transpose_code(zero_source=False, dense=True)
-    sparse = codegen.transpose_code(zero_source=False, dense=False)
-    # GeNN 5.4.0's CUDA code for DENSE custom updates cannot read
-    # id_pre / id_post (their declarations lack semicolons)
-    assert "id_pre" not in dense and "id_post" not in dense
-    assert "id_syn / num_post" in dense and "id_syn % num_post" in dense
-    assert "= id_pre;" in sparse and "= id_post;" in sparse
-    for code in (dense, sparse):
-        assert "DelayGradientT[mirrorIndex] = Gradient;" in code

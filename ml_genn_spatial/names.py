@@ -1,0 +1,118 @@
+"""Names of the GeNN variables, groups and custom updates that ml_genn_spatial
+generates, spelled once.
+
+The compilers, the code templates' Python side, the tests and the benchmarks
+import these names rather than spelling them; the templates in ``snippets/``
+use the same names in their code. Pure Python: no GeNN import.
+"""
+
+# --------------------------------------------------------------------------
+# Neuron variables and arrays of a placed population
+# --------------------------------------------------------------------------
+#: Prefix of a population's coordinates ``X0 ... X<D-1>`` [space units]:
+#: the positions the optimiser updates and checkpoints hold
+POSITION = "X"
+#: Additional input through which the mirror scatters position gradients
+POSITION_GRADIENT_INPUT = "PositionGradientIn"
+#: Per-neuron array of the scattered position gradient (``id * D + k``)
+POSITION_GRADIENT_ACC = "PositionGradientAcc"
+
+# --------------------------------------------------------------------------
+# Spatial synapse group
+# --------------------------------------------------------------------------
+#: Prefixes of a synapse group's own copies of the positions of its
+#: presynaptic and postsynaptic neurons (weight-update pre/post variables)
+POSITION_PRE = "XPre"
+POSITION_POST = "XPost"
+#: Per-synapse dL/d(delay), accumulated as mlGeNN's ``DelayGradient``
+POSITION_DELAY_GRADIENT = "PositionDelayGradient"
+#: Its sum over the batch lanes (batch size > 1)
+REDUCED_POSITION_DELAY_GRADIENT = "ReducedPositionDelayGradient"
+
+# --------------------------------------------------------------------------
+# Mirror synapse group (target -> source) that scatters position gradients
+# --------------------------------------------------------------------------
+#: Suffix of a mirror's name: ``<connection name>_PositionMirror``
+MIRROR_SUFFIX = "_PositionMirror"
+#: Dense arrays of the mirror: transposed delay gradient, wiring-cost
+#: factor ``strength * |w|`` and the distances the mirror measured
+DELAY_GRADIENT_T = "DelayGradientT"
+WIRING_T = "WiringT"
+DISTANCE_T = "DistanceT"
+#: Dynamic parameter switching the mirror's scatter events on
+SCATTER_ENABLED = "ScatterEnabled"
+#: Parameter: timesteps in which the mirror emits events
+SCATTER_STEPS = "ScatterSteps"
+
+# --------------------------------------------------------------------------
+# Custom update groups (what ``genn_model.custom_update(...)`` runs)
+# --------------------------------------------------------------------------
+#: Batch sum of the per-synapse delay gradient
+POSITION_REDUCE = "PositionReduce"
+#: Transpose of the delay gradient into the mirror's array
+POSITION_TRANSPOSE = "PositionTranspose"
+#: Zeroing of the delay gradient (batch 0 of an epoch)
+POSITION_ZERO = "PositionZero"
+#: Hand-over of the scattered gradient to the optimiser (``Gradient<k>``)
+POSITION_GATHER = "PositionGather"
+#: Optimiser step of the positions
+POSITION_LEARN = "PositionLearn"
+#: Projection of the positions into a ball bound
+POSITION_PROJECT = "PositionProject"
+#: Copies of the updated positions into the groups that keep their own
+POSITION_SYNC = "PositionSync"
+#: Variable of a PositionGather update: the gradient of component k
+GATHERED_GRADIENT = "Gradient"
+
+#: mlGeNN's DEEP R second pass, replaced for distance-aware regrowth
+DEEP_R_2 = "DeepR2"
+#: Distance-aware DEEP R's copy of the target population's positions
+TARGET_POSITIONS = "TargetPositions"
+
+#: Every custom update group above, in the order a training batch runs them
+POSITION_UPDATE_GROUPS = (POSITION_GATHER, POSITION_LEARN, POSITION_PROJECT,
+                          POSITION_SYNC, POSITION_ZERO, POSITION_REDUCE,
+                          POSITION_TRANSPOSE)
+
+
+def position(k: int) -> str:
+    """Name of a population's coordinate ``k`` (``X<k>``)."""
+    return f"{POSITION}{k}"
+
+
+def position_pre(k: int) -> str:
+    """Name of a synapse group's copy of its presynaptic coordinate k."""
+    return f"{POSITION_PRE}{k}"
+
+
+def position_post(k: int) -> str:
+    """Name of a synapse group's copy of its postsynaptic coordinate k."""
+    return f"{POSITION_POST}{k}"
+
+
+def gathered_gradient(k: int) -> str:
+    """Variable of a PositionGather update holding gradient component k."""
+    return f"{GATHERED_GRADIENT}{k}"
+
+
+def mirror(connection_name: str) -> str:
+    """Name of the mirror synapse group of a spatial connection."""
+    return f"{connection_name}{MIRROR_SUFFIX}"
+
+
+def gather_update(index: int) -> str:
+    """Name of the PositionGather update of the ``index``-th placed
+    population (sorted by population name)."""
+    return f"CU{POSITION_GATHER}{index}"
+
+
+def learn_update(index: int, k: int) -> str:
+    """Name of the optimiser update of coordinate k of the ``index``-th
+    placed population."""
+    return f"CU{POSITION_LEARN}{index}_{k}"
+
+
+def deep_r_2_update(synapse_group_name: str) -> str:
+    """Name of the (distance-aware) DEEP R second pass of a synapse group,
+    as mlGeNN names it."""
+    return f"{DEEP_R_2}{synapse_group_name}"

@@ -1,0 +1,139 @@
+"""GeNN (CPU backend, batch 1): where the positions live on the device.
+
+A placed population's positions are its neuron variables X<k>, stored once
+(never per delay slot). A synapse group reads them directly unless the
+population has delay slots (under EventProp: every target of a spatial
+connection); then it keeps a copy, which PositionSync keeps equal to X<k>
+while training moves the positions.
+"""
+import numpy as np
+import pytest
+
+from ml_genn_spatial._genn import genn_available
+
+pytestmark = [pytest.mark.genn, pytest.mark.usefixtures("in_tmp_path")]
+
+try:
+    from ml_genn.losses import SparseCategoricalCrossentropy
+    from ml_genn.optimisers import Adam
+    from ml_genn_spatial import (SpatialEventPropCompiler,
+                                 SpatialInferenceCompiler, names)
+    from genn_networks import build_network, random_inputs
+except ImportError:
+    if genn_available():
+        raise
+
+NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS, DIMENSIONS = 4, 6, 2, 2
+TIMESTEPS, MAX_DELAY = 20, 8
+
+
+def _network(recurrent, sparse, seed=0):
+    rng = np.random.default_rng(seed)
+    positions = {"inp": rng.uniform(-1, 1, (NUM_INPUTS, DIMENSIONS)),
+                 "hid": rng.uniform(-1, 1, (NUM_HIDDEN, DIMENSIONS))}
+    weights = {"inp_hid": rng.normal(1.5, 0.5, (NUM_INPUTS, NUM_HIDDEN)),
+               "hid_hid": rng.normal(0.0, 0.3, (NUM_HIDDEN, NUM_HIDDEN)),
+               "hid_out": rng.normal(0.3, 0.3, (NUM_HIDDEN, NUM_OUTPUTS))}
+    masks = None
+    if sparse:
+        masks = {key: rng.random(w.shape) < 0.6
+                 for key, w in weights.items()}
+    return build_network(NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS, positions,
+                         weights, True, recurrent, MAX_DELAY, 4.0,
+                         DIMENSIONS, masks=masks)
+
+
+def _copies(group, side):
+    prefix = names.POSITION_PRE if side == "pre" else names.POSITION_POST
+    variables = group.pre_vars if side == "pre" else group.post_vars
+    return sorted(name for name in variables if name.startswith(prefix))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_training_keeps_one_position_array_and_copies_only_for_delay_slots(
+        recurrent, sparse):
+    network, inp, hid, out, conns = _network(recurrent, sparse)
+    compiled = SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        optimiser=Adam(0.01), position_optimiser=Adam(0.05), dt=1.0,
+        batch_size=1).compile(network, name=f"where{recurrent}{sparse}")
+    copy = [names.position_pre(k) for k in range(DIMENSIONS)]
+    copy_post = [names.position_post(k) for k in range(DIMENSIONS)]
+    with compiled:
+        model = compiled.genn_model
+        for pop in (inp, hid):
+            x0 = compiled.neuron_populations[pop].vars[names.position(0)]
+            # One value per neuron: no delay-slot copies of the positions
+            assert x0.view.shape == (int(np.prod(pop.shape)),)
+        inp_hid = compiled.connection_populations[conns["inp_hid"]]
+        mirror = model.synapse_populations[names.mirror(
+            conns["inp_hid"].name)]
+        # The input has no delay slots: read directly at both ends
+        assert _copies(inp_hid, "pre") == []
+        assert _copies(mirror, "post") == []
+        # The hidden population has delay slots: copies
+        assert _copies(inp_hid, "post") == copy_post
+        assert _copies(mirror, "pre") == copy
+        expected_syncs = 2
+        if recurrent:
+            hid_hid = compiled.connection_populations[conns["hid_hid"]]
+            rec_mirror = model.synapse_populations[names.mirror(
+                conns["hid_hid"].name)]
+            assert _copies(hid_hid, "pre") == copy
+            assert _copies(hid_hid, "post") == copy_post
+            assert _copies(rec_mirror, "pre") == copy
+            assert _copies(rec_mirror, "post") == copy_post
+            expected_syncs += 4
+        syncs = [cu for cu in model.custom_updates.values()
+                 if cu.update_group_name == names.POSITION_SYNC]
+        assert len(syncs) == expected_syncs
+
+
+def test_copies_follow_the_positions_during_training():
+    network, inp, hid, out, conns = _network(recurrent=True, sparse=False)
+    compiled = SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        optimiser=Adam(0.01), position_optimiser=Adam(0.05), dt=1.0,
+        batch_size=1).compile(network, name="follow")
+    rng = np.random.default_rng(4)
+    x = random_inputs(6, NUM_INPUTS, TIMESTEPS, 1.0, 0.3, rng)
+    y = rng.integers(0, NUM_OUTPUTS, 6)
+    with compiled:
+        hid_pop = compiled.neuron_populations[hid]
+        before = hid_pop.vars[names.position(0)].values.copy()
+        compiled.train({inp: x}, {out: y}, num_epochs=2, shuffle=False)
+        groups = [
+            (compiled.connection_populations[conns["inp_hid"]], "post"),
+            (compiled.connection_populations[conns["hid_hid"]], "pre"),
+            (compiled.connection_populations[conns["hid_hid"]], "post")]
+        groups += [(compiled.genn_model.synapse_populations[
+            names.mirror(c.name)], "pre") for c in conns.values()
+            if c.name != conns["hid_out"].name]
+        for k in range(DIMENSIONS):
+            var = hid_pop.vars[names.position(k)]
+            var.pull_from_device()
+            for group, side in groups:
+                name = (names.position_pre(k) if side == "pre"
+                        else names.position_post(k))
+                copy = (group.pre_vars if side == "pre"
+                        else group.post_vars)[name]
+                copy.pull_from_device()
+                np.testing.assert_array_equal(copy.values, var.values)
+        # The positions did move, so the copies were refreshed
+        assert not np.array_equal(hid_pop.vars[names.position(0)].values,
+                                  before)
+
+
+def test_inference_reads_every_position_directly():
+    network, inp, hid, out, conns = _network(recurrent=True, sparse=False)
+    compiled = SpatialInferenceCompiler(
+        evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=1).compile(
+            network, name="inference_positions")
+    with compiled:
+        for key in ("inp_hid", "hid_hid"):
+            group = compiled.connection_populations[conns[key]]
+            assert _copies(group, "pre") == [] == _copies(group, "post")
+        for pop in (inp, hid):
+            x0 = compiled.neuron_populations[pop].vars[names.position(0)]
+            assert x0.view.shape == (int(np.prod(pop.shape)),)
