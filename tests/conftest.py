@@ -3,10 +3,22 @@
 Tests that need GeNN carry the ``genn`` marker. When pygenn or ml_genn
 cannot be imported they are skipped with the import error as the reason,
 and the run ends with a line counting GeNN tests run and skipped.
+
+GeNN tests that build and run a model take the ``backend`` and
+``batch_size`` fixtures, parametrised as GeNN's own feature tests are:
+``single_threaded_cpu-batch1`` everywhere, ``cuda-batch1`` and, for tests
+marked ``batch_dependent``, ``cuda-batch<N>`` (N = 32 unless the marker
+says otherwise). The CUDA cases carry the ``cuda`` marker, are collected
+everywhere and are skipped, with the reason, where pygenn has no CUDA
+backend or no GPU is visible.
 """
 import importlib
 
 import pytest
+
+from cuda_env import CUDA_BUILD_TIMES, cuda_run_skip_reason
+
+CUDA_BATCH_SIZE = 32
 
 
 def _genn_missing_reason():
@@ -21,6 +33,39 @@ def _genn_missing_reason():
 
 GENN_MISSING_REASON = _genn_missing_reason()
 _genn_counts = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames:
+        return
+    params = [pytest.param("single_threaded_cpu", 1,
+                           id="single_threaded_cpu-batch1"),
+              pytest.param("cuda", 1, id="cuda-batch1",
+                           marks=pytest.mark.cuda)]
+    marker = metafunc.definition.get_closest_marker("batch_dependent")
+    if marker is not None:
+        size = marker.kwargs.get("size", CUDA_BATCH_SIZE)
+        params.append(pytest.param("cuda", size, id=f"cuda-batch{size}",
+                                   marks=pytest.mark.cuda))
+    metafunc.parametrize(("backend", "batch_size"), params, indirect=True)
+
+
+@pytest.fixture
+def batch_size(request):
+    """Batch size of a GeNN test (1 unless parametrised)."""
+    return getattr(request, "param", 1)
+
+
+@pytest.fixture
+def backend(request, batch_size):
+    """GeNN backend name of a test; CUDA cases skip where they cannot
+    run."""
+    name = request.param
+    if name == "cuda":
+        reason = cuda_run_skip_reason()
+        if reason is not None:
+            pytest.skip(reason)
+    return name
 
 
 def pytest_collection_modifyitems(config, items):
@@ -49,6 +94,13 @@ def pytest_terminal_summary(terminalreporter):
     if GENN_MISSING_REASON is not None:
         terminalreporter.write_line(
             f"GeNN tests skipped because: {GENN_MISSING_REASON}")
+    times = terminalreporter.config.stash.get(CUDA_BUILD_TIMES, None)
+    if times:
+        terminalreporter.write_line(
+            f"CUDA builds: {len(times['builds'])} models in "
+            f"{times['wall_s']:.0f} s wall time ("
+            + ", ".join(f"{k} {v:.0f} s" for k, v in times["builds"].items())
+            + ")")
 
 
 @pytest.fixture
