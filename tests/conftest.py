@@ -81,7 +81,8 @@ def pytest_runtest_logreport(report):
     if "genn" not in report.keywords:
         return
     if report.when == "call":
-        _genn_counts["passed" if report.passed else "failed"] += 1
+        _genn_counts["skipped" if report.skipped
+                     else "passed" if report.passed else "failed"] += 1
     elif report.when == "setup" and not report.passed:
         _genn_counts["skipped" if report.skipped else "failed"] += 1
 

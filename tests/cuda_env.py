@@ -81,7 +81,8 @@ def cuda_run_skip_reason():
         return ("CUDA backend: pygenn was built without it (build GeNN "
                 "with CUDA_PATH set)")
     if real_gpu_count() == 0:
-        return "CUDA backend: no GPU visible (nvidia-smi -L lists none)"
+        return ("CUDA backend: no GPU visible (neither nvidia-smi -L nor "
+                "the CUDA driver lists one)")
     return None
 
 
