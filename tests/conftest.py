@@ -35,6 +35,26 @@ GENN_MISSING_REASON = _genn_missing_reason()
 _genn_counts = {"passed": 0, "failed": 0, "skipped": 0}
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--shard", default=None, metavar="K/N",
+        help="run only the K-th of N interleaved shards of the selected "
+             "tests (K = 0 ... N - 1), so that N processes share a run, "
+             "e.g. the CUDA cases on a GPU machine, whose nvcc builds are "
+             "the slow part")
+
+
+def _shard(value):
+    try:
+        k, n = (int(v) for v in value.split("/"))
+    except ValueError:
+        k = n = -1
+    if not 0 <= k < n:
+        raise pytest.UsageError(f"--shard wants K/N with 0 <= K < N, not "
+                                f"{value!r}")
+    return k, n
+
+
 def pytest_generate_tests(metafunc):
     if "backend" not in metafunc.fixturenames:
         return
@@ -68,7 +88,14 @@ def backend(request, batch_size):
     return name
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    if config.getoption("shard"):
+        # last, after -m and -k: each shard gets a share of what runs
+        k, n = _shard(config.getoption("shard"))
+        config.hook.pytest_deselected(
+            items=[item for i, item in enumerate(items) if i % n != k])
+        items[:] = items[k::n]
     if GENN_MISSING_REASON is None:
         return
     skip = pytest.mark.skip(reason=GENN_MISSING_REASON)
