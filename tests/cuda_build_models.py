@@ -19,7 +19,9 @@ than one network per feature; each is built at batch 1 and 32:
 ``baseline_train`` (mlGeNN's EventPropCompiler)
     the per-synapse delay baseline (``delay_learn_conns``: a dense
     feed-forward and a sparse recurrent connection with learnt delays) and
-    the weight-only baseline (dense and sparse connections without delays).
+    the weight-only baseline (dense and sparse connections without delays),
+    into a leaky integrator with the SHD examples' exponentially weighted
+    average readout.
 ``inference`` (SpatialInferenceCompiler)
     the spatial connections of ``spatial_train`` (D = 1, 2, 3; dense and
     sparse; feed-forward and recurrent) beside the fixed-delay and no-delay
@@ -49,8 +51,8 @@ def _populations():
     return (lambda n, name: Population(SpikeInput(max_spikes=64 * n), n,
                                        name=name),
             lif,
-            lambda n, name: Population(
-                LeakyIntegrate(readout="sum_var"), n, name=name))
+            lambda n, name, readout="sum_var": Population(
+                LeakyIntegrate(readout=readout), n, name=name))
 
 
 def _spatial_part(outputs):
@@ -114,7 +116,7 @@ def _spatial_part(outputs):
     return [rec3, ff1]
 
 
-def _baseline_part(outputs, fixed_delays=False):
+def _baseline_part(outputs):
     """Per-synapse delay and weight-only connections (inside a network
     context); returns the connections whose delays are learnt."""
     from ml_genn import Connection
@@ -125,7 +127,9 @@ def _baseline_part(outputs, fixed_delays=False):
 
     spike_input, lif, leaky = _populations()
     syn = Exponential(5.0)
-    inp, hid, out = spike_input(6, "inpb"), lif(16, "hidb"), leaky(3, "outb")
+    # the SHD / SSC examples' readout
+    inp, hid = spike_input(6, "inpb"), lif(16, "hidb")
+    out = leaky(3, "outb", readout="avg_var_exp_weight")
     delay = Uniform(0.0, MAX_DELAY)
     delayed = [
         Connection(inp, hid, Dense(Normal(1.5, 0.5), delay=delay), syn,
