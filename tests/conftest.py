@@ -8,9 +8,13 @@ GeNN tests that build and run a model take the ``backend`` and
 ``batch_size`` fixtures, parametrised as GeNN's own feature tests are:
 ``single_threaded_cpu-batch1`` everywhere, ``cuda-batch1`` and, for tests
 marked ``batch_dependent``, ``cuda-batch<N>`` (N = 32 unless the marker
-says otherwise). The CUDA cases carry the ``cuda`` marker, are collected
+gives ``size`` or ``sizes``). The CUDA cases carry the ``cuda`` marker, are collected
 everywhere and are skipped, with the reason, where pygenn has no CUDA
 backend or no GPU is visible.
+
+``--shard K/N`` keeps every N-th selected test from the K-th on, so N
+processes can share a run (``-m cuda --shard 0/4`` ... ``3/4`` on a GPU
+machine: the CUDA cases build some 80 models with nvcc).
 """
 import importlib
 
@@ -64,9 +68,10 @@ def pytest_generate_tests(metafunc):
                            marks=pytest.mark.cuda)]
     marker = metafunc.definition.get_closest_marker("batch_dependent")
     if marker is not None:
-        size = marker.kwargs.get("size", CUDA_BATCH_SIZE)
-        params.append(pytest.param("cuda", size, id=f"cuda-batch{size}",
-                                   marks=pytest.mark.cuda))
+        sizes = marker.kwargs.get("sizes",
+                                  (marker.kwargs.get("size", CUDA_BATCH_SIZE),))
+        params += [pytest.param("cuda", size, id=f"cuda-batch{size}",
+                                marks=pytest.mark.cuda) for size in sizes]
     metafunc.parametrize(("backend", "batch_size"), params, indirect=True)
 
 

@@ -47,9 +47,11 @@ CASES = {"d2-dense-ff": (2, False, False, 0.0),
          "d3-dense-rec-wiring": (3, False, True, 0.02),
          "d2-sparse-rec-wiring": (2, True, True, 0.02),
          "d3-sparse-ff": (3, True, False, 0.0)}
-# float32 GeNN against float32 NumPy with float64 gradient sums, and
-# float32 sums of N runs against one batch of N (see the module's report
-# of measured errors in the assertions' messages)
+# float32 throughout. Measured on the CPU half (GeNN 5.4.0, all cases, N = 4
+# and 32): largest error 4e-7 of the largest gradient, 3.2e-6 relative on
+# elements above 1 % of it; the CUDA half (atomic scatter, batch
+# reductions) has not been measured on a GPU yet. A failure names its
+# largest error.
 RTOL = 1e-4
 ATOL_FRACTION = 1e-4
 

@@ -58,7 +58,8 @@ def _network(regrowth_length=None, seed=1, recurrent=None, batch_size=1):
     return network, inp, hid, out, rec
 
 
-@pytest.mark.batch_dependent
+# DEEP R at batch N on CUDA (the batch-N oracle's DEEP R part)
+@pytest.mark.batch_dependent(sizes=(4, 32))
 @pytest.mark.parametrize("regrowth_length", [None, 0.5])
 def test_deep_r_keeps_synapse_count_and_regrown_delays_follow_positions(
         tmp_path, regrowth_length, backend, batch_size):
