@@ -160,3 +160,20 @@ def gathered(values, names, dimensions):
     """Stack captured gather components into (neurons, D) arrays."""
     return {name: np.stack([values[(name, k)] for k in range(dimensions)],
                            axis=1) for name in names}
+
+
+def gradient_target(compiled, conn, var="Gradient", batch_size=1):
+    """Capture target of the batch-summed gradient ``var`` ("Gradient" or
+    mlGeNN's "DelayGradient") of ``conn`` as the optimiser gets it: the
+    synapse group's own variable at batch size 1, else the variable of
+    mlGeNN's batch reduction (GradientBatchReduce), same synapse layout."""
+    genn_conn = compiled.connection_populations[conn]
+    if batch_size == 1:
+        return genn_conn, var
+    prefix = {"Gradient": "CUBatchReduceWeight",
+              "DelayGradient": "CUBatchReduceDelay"}[var]
+    for name, cu in compiled.genn_model.custom_updates.items():
+        if (name.startswith(prefix)
+                and cu.synapse_group.name == genn_conn.name):
+            return cu, "ReducedGradient"
+    raise KeyError(f"no batch reduction of {var} of {conn.name}")

@@ -14,18 +14,19 @@ try:
     from ml_genn_spatial import SpatialEventPropCompiler
     from genn_networks import (Capture, FrozenOptimiser, build_network,
                                dense_values, gather_targets, gathered,
-                               random_inputs)
+                               gradient_target, random_inputs)
 except ImportError:
     if genn_available():
         raise
 
 
 
+@pytest.mark.batch_dependent
 @pytest.mark.parametrize("dimensions, recurrent, sparse, seed",
                          [(2, False, False, 0), (3, True, False, 1),
                           (2, True, True, 3)])
 def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
-                                         seed):
+                                         seed, backend, batch_size):
     num_inputs, num_hidden, num_outputs = 4, 7, 3
     timesteps, max_delay, scale = 80, 12, 4.0
     rng = np.random.default_rng(seed)
@@ -36,21 +37,25 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
                "hid_out": rng.normal(0.5, 0.5, (num_hidden, num_outputs))}
     masks = ({key: rng.random(weights[key].shape) < 0.6
               for key in ("inp_hid", "hid_hid")} if sparse else None)
-    inputs = random_inputs(3, num_inputs, timesteps, 1.0, 0.1, rng)
-    labels = np.array([1, 0, 2])
+    # Three batches: batch 0's gradients are read after its backward pass
+    # (batch 1) and, for positions, as the optimiser gets them (end of
+    # batch 2)
+    inputs = random_inputs(3 * batch_size, num_inputs, timesteps, 1.0, 0.1,
+                           rng)
+    labels = np.resize([1, 0, 2], 3 * batch_size)
 
-    # GeNN: trial 0's gradients, read after its backward pass (batch 1)
-    # and, for positions, as the optimiser gets them (end of batch 2)
+    # GeNN
     network, inp, hid, out, conns = build_network(
         num_inputs, num_hidden, num_outputs, positions, weights, True,
         recurrent, max_delay, scale, dimensions, masks=masks)
     compiled = SpatialEventPropCompiler(
         example_timesteps=timesteps, losses=SparseCategoricalCrossentropy(),
         optimiser=FrozenOptimiser(), position_optimiser=FrozenOptimiser(),
-        dt=1.0, batch_size=1).compile(network, name=f"ref{seed}")
+        dt=1.0, batch_size=batch_size, backend=backend).compile(
+            network, name=f"ref{seed}")
     with compiled:
         weight_capture = Capture(
-            {key: (compiled.connection_populations[conn], "Gradient")
+            {key: gradient_target(compiled, conn, "Gradient", batch_size)
              for key, conn in conns.items()}, batch=1)
         position_capture = Capture(
             gather_targets(compiled, {"inp": inp, "hid": hid}, dimensions),
@@ -67,7 +72,7 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
     genn_position = gathered(position_capture.values, ("inp", "hid"),
                              dimensions)
 
-    # NumPy reference of the same network and trial
+    # NumPy reference of the same network and batch
     r_inp = R.Population(R.SpikeInput(), num_inputs, "inp", positions["inp"])
     r_hid = R.Population(R.LeakyIntegrateFire(1.0, 0.0, 20.0), num_hidden,
                          "hid", positions["hid"])
@@ -83,10 +88,11 @@ def test_gradients_equal_numpy_reference(dimensions, recurrent, sparse,
                                 name="hid_out"))
     reference = R.EventProp(timesteps, dt=1.0, dtype=np.float32).run(
         R.Network([r_inp, r_hid, r_out], r_conns),
-        [(inputs[0].spike_times, np.repeat(
+        [(trial.spike_times, np.repeat(
             np.arange(num_inputs), np.diff(np.concatenate(
-                [[0], inputs[0].end_spikes]))))],
-        labels[:1])
+                [[0], trial.end_spikes]))))
+         for trial in inputs[:batch_size]],
+        labels[:batch_size])
 
     for key in conns:
         expected = reference.gradients.weight[key]

@@ -33,15 +33,17 @@ NUM_INPUTS, NUM_HIDDEN, NUM_CLASSES, TIMESTEPS, MAX_DELAY = 6, 32, 3, 60, 15
 
 
 
-def _network(regrowth_length=None, seed=1, recurrent=None):
+def _network(regrowth_length=None, seed=1, recurrent=None, batch_size=1):
     """inp -> hid (dense), hid -> hid (``recurrent`` connectivity, by
-    default sparse), hid -> out, with inp and hid in a 2-D box."""
+    default sparse), hid -> out, with inp and hid in a 2-D box; the input
+    holds 100 spikes per trial of a batch."""
     if recurrent is None:
         recurrent = SpatialSparse(0.2, Normal(0.0, 0.3), MAX_DELAY,
                                   regrowth_length=regrowth_length)
     network = Network(default_params)
     with network:
-        inp = Population(SpikeInput(max_spikes=100), NUM_INPUTS, name="inp")
+        inp = Population(SpikeInput(max_spikes=100 * batch_size),
+                         NUM_INPUTS, name="inp")
         hid = Population(LeakyIntegrateFire(tau_refrac=None), NUM_HIDDEN,
                          name="hid")
         out = Population(LeakyIntegrate(readout="sum_var"), NUM_CLASSES,
@@ -59,19 +61,22 @@ def _network(regrowth_length=None, seed=1, recurrent=None):
     return network, inp, hid, out, rec
 
 
+# DEEP R at batch N on CUDA (the batch-N oracle's DEEP R part)
+@pytest.mark.batch_dependent(sizes=(4, 32))
 @pytest.mark.parametrize("regrowth_length", [None, 0.5])
 def test_deep_r_keeps_synapse_count_and_regrown_delays_follow_positions(
-        tmp_path, regrowth_length):
-    network, inp, hid, out, rec = _network(regrowth_length)
+        tmp_path, regrowth_length, backend, batch_size):
+    network, inp, hid, out, rec = _network(regrowth_length,
+                                           batch_size=batch_size)
     compiler = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
-        batch_size=1, deep_r_conns=[rec],
+        batch_size=batch_size, backend=backend, deep_r_conns=[rec],
         deep_r_record_rewirings={rec: "rewirings"}, rng_seed=3)
     compiled = compiler.compile(network, name="deepr")
     rng = np.random.default_rng(0)
-    x = random_inputs(9, NUM_INPUTS, TIMESTEPS, 1.0, 0.1, rng)
-    y = np.arange(9) % NUM_CLASSES
+    x = random_inputs(9 * batch_size, NUM_INPUTS, TIMESTEPS, 1.0, 0.1, rng)
+    y = np.arange(9 * batch_size) % NUM_CLASSES
     serialiser = Numpy(str(tmp_path / "checkpoints"))
     with compiled:
         genn_rec = compiled.connection_populations[rec]
@@ -133,8 +138,8 @@ def test_deep_r_keeps_synapse_count_and_regrown_delays_follow_positions(
         # Same compiler for both, so resets between and within examples
         # are the same; only the delays' origin differs
         compiled_inf = SpatialInferenceCompiler(
-            evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=1).compile(
-                net, name=f"check{int(spatial)}")
+            evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=1,
+            backend=backend).compile(net, name=f"check{int(spatial)}")
         with compiled_inf:
             spikes = random_inputs(1, NUM_HIDDEN, TIMESTEPS, 1.0, 0.1,
                                    np.random.default_rng(5))
@@ -147,7 +152,8 @@ def test_deep_r_keeps_synapse_count_and_regrown_delays_follow_positions(
                                atol=1e-6)
 
 
-def test_distance_aware_regrowth_prefers_near_targets():
+@pytest.mark.batch_dependent
+def test_distance_aware_regrowth_prefers_near_targets(backend, batch_size):
     """100 sources at the origin, 400 targets on four shells; 4 regrowths
     per source. The shells' shares of the new synapses must match
     exp(-d / regrowth_length) (chi-square, fixed seed) and not a uniform
@@ -174,7 +180,7 @@ def test_distance_aware_regrowth_prefers_near_targets():
         Connection(tgt, out, Dense(0.1), Exponential(5.0), name="tgt_out")
     compiled = SpatialEventPropCompiler(
         example_timesteps=10, losses=SparseCategoricalCrossentropy(),
-        dt=1.0, batch_size=1, deep_r_conns=[conn],
+        dt=1.0, batch_size=batch_size, backend=backend, deep_r_conns=[conn],
         rng_seed=11).compile(network, name="regrowth")
     with compiled:
         genn_conn = compiled.connection_populations[conn]
@@ -204,24 +210,29 @@ def test_distance_aware_regrowth_prefers_near_targets():
     assert chi_square(np.ones(len(radii))) > critical, counts
 
 
+@pytest.mark.batch_dependent
 @pytest.mark.parametrize("by", ["weight", "length"])
-def test_prune_trained_network_then_fine_tune(tmp_path, by):
+def test_prune_trained_network_then_fine_tune(tmp_path, by, backend,
+                                              batch_size):
     """Train dense, load the checkpoint, prune the recurrent connection to
     90 % sparsity, fine-tune: the records show the sparsity and the kept
     synapses are the strongest (or shortest)."""
     network, inp, hid, out, rec = _network(
-        seed=4, recurrent=SpatialDense(Normal(0.0, 0.3), MAX_DELAY))
+        seed=4, recurrent=SpatialDense(Normal(0.0, 0.3), MAX_DELAY),
+        batch_size=batch_size)
 
     def compile_and_train(name, epochs, callbacks):
         compiled = SpatialEventPropCompiler(
             example_timesteps=TIMESTEPS,
             losses=SparseCategoricalCrossentropy(), optimiser=Adam(0.01),
-            position_optimiser=Adam(0.01), dt=1.0,
-            batch_size=1).compile(network, name=name)
+            position_optimiser=Adam(0.01), dt=1.0, batch_size=batch_size,
+            backend=backend).compile(network, name=name)
         rng = np.random.default_rng(0)
-        x = random_inputs(6, NUM_INPUTS, TIMESTEPS, 1.0, 0.1, rng)
+        x = random_inputs(6 * batch_size, NUM_INPUTS, TIMESTEPS, 1.0, 0.1,
+                          rng)
         with compiled:
-            _, data = compiled.train({inp: x}, {out: np.arange(6) % 3},
+            _, data = compiled.train({inp: x},
+                                     {out: np.arange(6 * batch_size) % 3},
                                      num_epochs=epochs, shuffle=False,
                                      callbacks=callbacks)
             compiled.save((name,), serialiser)
@@ -250,20 +261,23 @@ def test_prune_trained_network_then_fine_tune(tmp_path, by):
         assert data["conn"][-1]["mean_length"] < trained_d.mean()
 
 
-def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter():
+@pytest.mark.batch_dependent
+def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter(
+        backend, batch_size):
     """With DEEP R and a wiring cost, the mirror's arrays hold values during
     the scatter and are all zero once it is over, so a removed synapse
     leaves nothing behind."""
     network, inp, hid, out, rec = _network(
         seed=2, recurrent=SpatialSparse(0.2, Normal(0.0, 0.3), MAX_DELAY,
-                                        wiring_cost=0.01))
+                                        wiring_cost=0.01),
+        batch_size=batch_size)
     compiled = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
-        batch_size=1, deep_r_conns=[rec],
+        batch_size=batch_size, backend=backend, deep_r_conns=[rec],
         deep_r_record_rewirings={rec: "rewirings"}).compile(
             network, name="mirrorclear")
-    x = random_inputs(5, NUM_INPUTS, TIMESTEPS, 1.0, 0.1,
+    x = random_inputs(5 * batch_size, NUM_INPUTS, TIMESTEPS, 1.0, 0.1,
                       np.random.default_rng(1))
     with compiled:
         mirror = compiled.genn_model.synapse_populations[
@@ -273,7 +287,8 @@ def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter():
         # D = 2: components scattered in timesteps 1-2, cleared in 3
         before = Capture(targets, batch=4, timestep=0)
         after = Capture(targets, batch=4, timestep=3)
-        _, data = compiled.train({inp: x}, {out: np.arange(5) % 3},
+        _, data = compiled.train({inp: x},
+                                 {out: np.arange(5 * batch_size) % 3},
                                  num_epochs=1, shuffle=False,
                                  callbacks=[before, after])
     assert sum(int(r[0]) for r in data["rewirings"]) > 0

@@ -31,7 +31,7 @@ try:
                                            wiring_cost_gradients)
     from genn_networks import (Capture, FrozenOptimiser, build_network,
                                dense_values, gather_targets, gathered,
-                               random_inputs)
+                               gradient_target, random_inputs)
 except ImportError:
     # tests/conftest.py skips every test marked genn; with GeNN present an
     # import error is a real failure
@@ -40,7 +40,8 @@ except ImportError:
 
 
 
-def test_spike_arrival_time_is_spike_time_plus_distance_delay():
+def test_spike_arrival_time_is_spike_time_plus_distance_delay(backend,
+                                                               batch_size):
     """One input neuron spikes; each postsynaptic leaky integrator's voltage
     leaves zero exactly when mlGeNN's Dense(delay=d) delivers the same
     spike, with d computed by NumPy from the positions."""
@@ -72,7 +73,8 @@ def test_spike_arrival_time_is_spike_time_plus_distance_delay():
                            Exponential(2.0), max_delay_steps=max_delay)
         compiler = (SpatialInferenceCompiler if spatial
                     else InferenceCompiler)(evaluate_timesteps=timesteps,
-                                            dt=1.0, batch_size=1)
+                                            dt=1.0, batch_size=batch_size,
+                                            backend=backend)
         compiled = compiler.compile(network, name=f"arrival{int(spatial)}")
         with compiled:
             recorder = VarRecorder(out, "v", key="v")
@@ -95,14 +97,16 @@ def test_spike_arrival_time_is_spike_time_plus_distance_delay():
 
 def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
                masks, inputs, labels, max_delay, scale, timesteps,
-               wiring_cost=0.0):
+               wiring_cost=0.0, backend="single_threaded_cpu",
+               batch_size=1):
     network, inp, hid, out, conns = build_network(
         inputs[0].end_spikes.shape[0], positions["hid"].shape[0],
         weights["hid_out"].shape[1], positions, weights, spatial, recurrent,
         max_delay, scale, dimensions, delays, masks, wiring_cost)
     kwargs = dict(example_timesteps=timesteps,
                   losses=SparseCategoricalCrossentropy(),
-                  optimiser=FrozenOptimiser(), dt=1.0, batch_size=1)
+                  optimiser=FrozenOptimiser(), dt=1.0,
+                  batch_size=batch_size, backend=backend)
     if spatial:
         compiler = SpatialEventPropCompiler(
             position_optimiser=FrozenOptimiser(), **kwargs)
@@ -116,8 +120,8 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
     with compiled:
         targets = {}
         for key, conn in conns.items():
-            genn_conn = compiled.connection_populations[conn]
-            targets[f"{key}_weight"] = (genn_conn, "Gradient")
+            targets[f"{key}_weight"] = gradient_target(
+                compiled, conn, "Gradient", batch_size)
             if key != "hid_out" and spatial:
                 # Batch-summed, transposed into the mirror at batch end
                 mirror = compiled.genn_model.synapse_populations[
@@ -125,8 +129,9 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
                 targets[f"{key}_delay"] = (
                     mirror, spatial_names.DELAY_GRADIENT_T)
             elif key != "hid_out":
-                targets[f"{key}_delay"] = (genn_conn, "DelayGradient")
-        # The backward pass of trial 0 runs during batch 1
+                targets[f"{key}_delay"] = gradient_target(
+                    compiled, conn, "DelayGradient", batch_size)
+        # The backward pass of (the trials of) batch 0 runs during batch 1
         callbacks = [Capture(targets, batch=1)]
         if spatial:
             # ... and its position gradient, scattered in batch 2, is what
@@ -158,7 +163,7 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
     return values
 
 
-def _problem(dimensions, sparse, seed):
+def _problem(dimensions, sparse, seed, batch_size=1):
     num_inputs, num_hidden, num_outputs = 5, 8, 3
     timesteps, max_delay, scale = 80, 12, 4.0
     rng = np.random.default_rng(seed)
@@ -173,23 +178,28 @@ def _problem(dimensions, sparse, seed):
                                 ("hid_hid", "hid", "hid"))}
     masks = ({key: rng.random(weights[key].shape) < 0.6
               for key in ("inp_hid", "hid_hid")} if sparse else None)
-    inputs = random_inputs(3, num_inputs, timesteps, 1.0, 0.1, rng)
-    labels = np.array([0, 1, 2])
+    # three batches: gradients of batch 0, read in batches 1 and 2
+    inputs = random_inputs(3 * batch_size, num_inputs, timesteps, 1.0, 0.1,
+                           rng)
+    labels = np.arange(3 * batch_size) % 3
     return (positions, weights, delays, masks, inputs, labels, max_delay,
             scale, timesteps)
 
 
+@pytest.mark.batch_dependent
 @pytest.mark.parametrize("sparse", [False, True])
-def test_wiring_cost_gradients_equal_numpy(sparse):
+def test_wiring_cost_gradients_equal_numpy(sparse, backend, batch_size):
     """With frozen weights and positions, switching the wiring cost on adds
     exactly its gradient: to the weight gradient at the end of batch 1 and,
     scattered in batch 2, to the position gradients."""
     dimensions, strength = 2, 0.05
-    problem = _problem(dimensions, sparse, seed=21)
+    problem = _problem(dimensions, sparse, seed=21, batch_size=batch_size)
     positions, weights, masks = problem[0], problem[1], problem[3]
-    without = _gradients(True, dimensions, True, *problem)
+    without = _gradients(True, dimensions, True, *problem, backend=backend,
+                         batch_size=batch_size)
     with_cost = _gradients(True, dimensions, True, *problem,
-                           wiring_cost=strength)
+                           wiring_cost=strength, backend=backend,
+                           batch_size=batch_size)
 
     expected_position = {"inp": 0.0, "hid": 0.0}
     for key, pre, post in (("inp_hid", "inp", "hid"),
@@ -210,18 +220,22 @@ def test_wiring_cost_gradients_equal_numpy(sparse):
                                    rtol=1e-3, atol=1e-6)
 
 
+@pytest.mark.batch_dependent
 @pytest.mark.parametrize("dimensions, recurrent, sparse",
                          [(1, False, False), (2, True, False),
                           (3, True, False), (1, True, True),
                           (2, False, True), (3, True, True),
                           (8, True, True)])
 def test_position_gradients_equal_chain_rule_of_mlgenn_delay_gradient(
-        dimensions, recurrent, sparse):
-    problem = _problem(dimensions, sparse, seed=10 + dimensions)
+        dimensions, recurrent, sparse, backend, batch_size):
+    problem = _problem(dimensions, sparse, seed=10 + dimensions,
+                       batch_size=batch_size)
     positions, scale, max_delay = problem[0], problem[7], problem[6]
     args = (dimensions, recurrent) + problem
-    reference = _gradients(False, *args)
-    spatial = _gradients(True, *args)
+    reference = _gradients(False, *args, backend=backend,
+                           batch_size=batch_size)
+    spatial = _gradients(True, *args, backend=backend,
+                         batch_size=batch_size)
 
     # The synapse-level gradients are mlGeNN's own, number for number
     for key, value in reference.items():
