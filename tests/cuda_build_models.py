@@ -65,7 +65,8 @@ def _spatial_part(outputs):
     from ml_genn.losses import (RelativeMeanSquareError,
                                 SparseCategoricalCrossentropy)
     from ml_genn.synapses import Exponential
-    from ml_genn_spatial import Space, SpatialDense, SpatialSparse, place
+    from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
+                                 SpatialSparse, place)
 
     spike_input, lif, leaky = _populations()
     syn = Exponential(5.0)
@@ -73,14 +74,13 @@ def _spatial_part(outputs):
     # 3-D: dense feed-forward + sparse recurrent, wiring cost, DEEP R
     space3 = Space(3, bounds=(-1.0, 1.0), rng=1)
     inp3, hid3 = spike_input(6, "inp3"), lif(16, "hid3")
-    place(inp3, space3)
-    place(hid3, space3)
-    Connection(inp3, hid3, SpatialDense(Normal(1.5, 0.5), MAX_DELAY,
-                                        wiring_cost=0.01), syn,
-               name="inp3_hid3")
-    rec3 = Connection(hid3, hid3, SpatialSparse(0.2, Normal(0.0, 0.3),
-                                                MAX_DELAY, wiring_cost=0.01),
-                      syn, name="hid3_hid3")
+    SpatialConnection(inp3, hid3, SpatialDense(Normal(1.5, 0.5), MAX_DELAY,
+                                               wiring_cost=0.01), syn,
+                      space3, name="inp3_hid3")
+    rec3 = SpatialConnection(hid3, hid3,
+                             SpatialSparse(0.2, Normal(0.0, 0.3), MAX_DELAY,
+                                           wiring_cost=0.01),
+                             syn, space3, name="hid3_hid3")
 
     # 1-D ball: sparse feed-forward with distance-aware regrowth (fixed
     # input positions) + dense recurrent
@@ -88,23 +88,22 @@ def _spatial_part(outputs):
     inp1, hid1 = spike_input(8, "inp1"), lif(12, "hid1")
     place(inp1, space1, learn=False)
     place(hid1, space1)
-    ff1 = Connection(inp1, hid1, SpatialSparse(0.5, Normal(1.0, 0.5),
-                                               MAX_DELAY,
-                                               regrowth_length=0.5),
-                     syn, name="inp1_hid1")
-    Connection(hid1, hid1, SpatialDense(Normal(0.0, 0.3), MAX_DELAY), syn,
-               name="hid1_hid1")
+    ff1 = SpatialConnection(inp1, hid1,
+                            SpatialSparse(0.5, Normal(1.0, 0.5), MAX_DELAY,
+                                          regrowth_length=0.5),
+                            syn, space1, name="inp1_hid1")
+    SpatialConnection(hid1, hid1, SpatialDense(Normal(0.0, 0.3), MAX_DELAY),
+                      syn, space1, name="hid1_hid1")
 
     # 2-D, Yin-Yang style: a spatial LIF output with a first-spike readout
     space2 = Space(2, bounds=(-1.0, 1.0), rng=3)
     inp2, hid2 = spike_input(5, "inp2"), lif(10, "hid2")
     out2 = lif(3, "out2", readout="first_spike_time")
-    for pop in (inp2, hid2, out2):
-        place(pop, space2)
-    Connection(inp2, hid2, SpatialDense(Normal(1.5, 0.8), MAX_DELAY), syn,
-               name="inp2_hid2")
-    Connection(hid2, out2, SpatialSparse(0.5, Normal(0.9, 0.1), MAX_DELAY),
-               syn, name="hid2_out2")
+    SpatialConnection(inp2, hid2, SpatialDense(Normal(1.5, 0.8), MAX_DELAY),
+                      syn, space2, name="inp2_hid2")
+    SpatialConnection(hid2, out2,
+                      SpatialSparse(0.5, Normal(0.9, 0.1), MAX_DELAY), syn,
+                      space2, name="hid2_out2")
 
     # Weight-only connections into a leaky-integrator readout
     out = leaky(3, "out")
