@@ -26,8 +26,8 @@ Usage: bash benchmarks/gpu_check.sh [GENN_SRC [ML_GENN_SRC]] [options]
                               downloads them on a machine with network
   --output DIR                logs, JSON and summary (default runs/gpu_check
                               in this checkout)
-  --pytest-workers N          pytest-xdist workers for the CUDA tests when
-                              pytest-xdist is installed (default 4; 0: none)
+  --pytest-shards N           pytest processes sharing the CUDA tests
+                              (tests/conftest.py's --shard K/N; default 8)
   --dry-run                   print every step with its time budget, run only
                               what needs no GPU, build nothing
   -h, --help                  this text
@@ -41,7 +41,7 @@ GENN_SRC=""
 ML_GENN_SRC=""
 WHEELS=""
 DRY_RUN=0
-PYTEST_WORKERS=4
+PYTEST_SHARDS=8
 
 die() {
     echo "gpu_check.sh: error: $*" >&2
@@ -55,10 +55,10 @@ while [ $# -gt 0 ]; do
         --ml-genn) [ $# -ge 2 ] || die "--ml-genn needs a folder"; ML_GENN_SRC=$2; shift ;;
         --wheels) [ $# -ge 2 ] || die "--wheels needs a folder"; WHEELS=$2; shift ;;
         --output) [ $# -ge 2 ] || die "--output needs a folder"; OUTPUT=$2; shift ;;
-        --pytest-workers)
-            [ $# -ge 2 ] || die "--pytest-workers needs a number"
-            [[ $2 =~ ^[0-9]+$ ]] || die "--pytest-workers must be a whole number >= 0, not '$2'"
-            PYTEST_WORKERS=$2; shift ;;
+        --pytest-shards)
+            [ $# -ge 2 ] || die "--pytest-shards needs a number"
+            [[ $2 =~ ^[1-9][0-9]*$ ]] || die "--pytest-shards must be a whole number >= 1, not '$2'"
+            PYTEST_SHARDS=$2; shift ;;
         --dry-run) DRY_RUN=1 ;;
         -h|--help) usage; exit 0 ;;
         -*) usage >&2; die "unknown option $1" ;;
@@ -106,25 +106,26 @@ OUTPUT=$(cd "$OUTPUT" && pwd)
 # This check's own files only: a rerun starts clean
 rm -rf "$OUTPUT/logs" "$OUTPUT/benchmark" "$OUTPUT/yin_yang" "$OUTPUT/prefix" \
     "$OUTPUT/steps.tsv" "$OUTPUT/summary.md" "$OUTPUT/summary.json" \
-    "$OUTPUT/pytest.xml"
+    "$OUTPUT"/pytest_shard*.xml "$OUTPUT/pytest_tmp"
 mkdir -p "$OUTPUT/logs"
 STEPS=$OUTPUT/steps.tsv
 : > "$STEPS"
 
 # Time budget of every step [s]; together at most 10 minutes of wall time.
 # Building pygenn takes 1-2 minutes on 16 cores; nvcc builds dominate the
-# rest (pytest-xdist and the benchmark's --build-jobs build in parallel)
+# rest (the CUDA cases build about 80 models, shared by --pytest-shards
+# processes; the benchmark's --build-jobs build in parallel)
 BUDGET_WHEELS=15
 BUDGET_PYGENN=150
 BUDGET_ML_GENN=15
 BUDGET_PROJECT=20
 BUDGET_VERSIONS=10
-BUDGET_PYTEST=140
-BUDGET_BENCH_SHD_256=60
-BUDGET_BENCH_SHD_32=45
-BUDGET_BENCH_YY_256=40
-BUDGET_BENCH_YY_32=35
-BUDGET_YIN_YANG=60
+BUDGET_PYTEST=200
+BUDGET_BENCH_SHD_256=50
+BUDGET_BENCH_SHD_32=35
+BUDGET_BENCH_YY_256=30
+BUDGET_BENCH_YY_32=30
+BUDGET_YIN_YANG=45
 BUDGET_TOTAL=$((BUDGET_WHEELS + BUDGET_PYGENN + BUDGET_ML_GENN + BUDGET_PROJECT
     + BUDGET_VERSIONS + BUDGET_PYTEST + BUDGET_BENCH_SHD_256 + BUDGET_BENCH_SHD_32
     + BUDGET_BENCH_YY_256 + BUDGET_BENCH_YY_32 + BUDGET_YIN_YANG))
@@ -325,11 +326,29 @@ assert 'cuda' in backend_modules, 'pygenn has no usable CUDA backend (GPU and dr
 " || echo "    the CUDA steps below will fail: see the versions log"
 
 # ---- (a) CUDA tests and batch-N oracles -------------------------------------
-pytest_args=(-m cuda -p no:cacheprovider -q -rs --junitxml "$OUTPUT/pytest.xml")
-if [ "$PYTEST_WORKERS" -gt 0 ] && have_module xdist; then
-    # One file per worker: nvcc builds in parallel, tests of a file together
-    pytest_args+=(-n "$PYTEST_WORKERS" --dist loadfile)
-fi
+# PYTEST_SHARDS processes, each with every N-th CUDA case (conftest's
+# --shard K/N), its own temporary folder and JUnit file: the nvcc builds of
+# the cases run side by side. Fails when any shard fails.
+run_cuda_shards() {
+    local n=$1 k pids=() rc=0
+    shift
+    for ((k = 0; k < n; k++)); do
+        "$@" --shard "$k/$n" --basetemp "$OUTPUT/pytest_tmp/shard$k" \
+            --junitxml "$OUTPUT/pytest_shard$k.xml" \
+            > "$OUTPUT/logs/pytest_shard$k.log" 2>&1 &
+        pids+=($!)
+    done
+    for ((k = 0; k < n; k++)); do
+        if ! wait "${pids[$k]}"; then
+            rc=1
+            echo "shard $k/$n failed: last lines of its log"
+            tail -n 20 "$OUTPUT/logs/pytest_shard$k.log"
+        else
+            tail -n 3 "$OUTPUT/logs/pytest_shard$k.log"
+        fi
+    done
+    return "$rc"
+}
 if [ "$DRY_RUN" = 1 ]; then
     # Collecting the CUDA cases needs no GPU (they skip without one)
     # shellcheck disable=SC2016  # expanded by the inner shell
@@ -339,7 +358,12 @@ if [ "$DRY_RUN" = 1 ]; then
         exit "$rc"' _ "$PYTHON" -m pytest -m cuda -p no:cacheprovider \
         --collect-only -q
 fi
-step pytest-cuda "$BUDGET_PYTEST" gpu "$PYTHON" -m pytest "${pytest_args[@]}"
+export -f run_cuda_shards
+export OUTPUT
+# shellcheck disable=SC2016  # expanded by the inner shell
+STEP_SHOW="$PYTHON -m pytest -m cuda --shard K/$PYTEST_SHARDS (K = 0 ... $((PYTEST_SHARDS - 1)), side by side)" \
+step pytest-cuda "$BUDGET_PYTEST" gpu bash -c 'run_cuda_shards "$@"' _ \
+    "$PYTEST_SHARDS" "$PYTHON" -m pytest -m cuda -p no:cacheprovider -q -rs
 
 # ---- (b) benchmark, H = 256, batch 256 and 32 (SHD-like first) --------------
 bench_common=(--cuda --hidden 256 --modes weights delays spatial-2d spatial-3d

@@ -41,6 +41,9 @@ class SpatialConnection(Connection):
         if space is not None and not isinstance(space, Space):
             raise TypeError(f"space must be an ml_genn_spatial.Space, not "
                             f"{type(space).__name__}")
+        # Check both ends before placing either, so that a refused
+        # connection leaves both populations as they were
+        unplaced = []
         for pop in (source, target):
             if is_placed(pop):
                 if space is not None and get_space(pop) is not space:
@@ -49,15 +52,17 @@ class SpatialConnection(Connection):
                         f"than the one given to this SpatialConnection: "
                         f"both ends of a spatial connection share one "
                         f"Space")
-            elif space is not None:
-                place(pop, space)
-            else:
+            elif space is None:
                 raise ValueError(
                     f"Population {pop.name} is not placed in a space: give "
                     f"SpatialConnection(..., space=...) or call "
                     f"ml_genn_spatial.place({pop.name}, space) first")
-        if get_space(source) is not get_space(target):
+            elif pop not in unplaced:
+                unplaced.append(pop)
+        if space is None and get_space(source) is not get_space(target):
             raise ValueError(f"Populations {source.name} and {target.name} "
                              f"are placed in different spaces: both ends of "
                              f"a spatial connection share one Space")
+        for pop in unplaced:
+            place(pop, space)
         super().__init__(source, target, connectivity, synapse, name=name)

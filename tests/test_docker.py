@@ -59,7 +59,8 @@ def test_dockerfile_copies_files_that_exist():
             assert (ROOT / source).exists(), f"COPY {source}: missing"
     copied = {s.rstrip("/") for args in copies for s in args[:-1]}
     # Everything `pip install -e` and the tests need, and the GPU check
-    assert {"setup.py", "README.md", "pytest.ini", "ml_genn_spatial",
+    assert {"setup.py", "pyproject.toml", "README.md", "pytest.ini",
+            "ml_genn_spatial",
             "snippets", "examples", "tests", "benchmarks"} <= copied
 
 

@@ -94,7 +94,7 @@ def test_dry_run_prints_every_step_and_passes(tmp_path, hide_genn):
                 if v.startswith(("failed", "timeout"))]
     assert statuses["pytest-cuda"] == statuses["yin-yang"] == "dry-run"
     markdown = (output / "summary.md").read_text()
-    assert "| pytest-cuda | dry-run | 0 | 140 |" in markdown
+    assert "| pytest-cuda | dry-run | 0 | 200 |" in markdown
     if not hide_genn:
         # An earlier check's folder is reused, its files replaced
         (output / "logs" / "old.log").write_text("old")
@@ -124,7 +124,8 @@ def test_dry_run_fails_when_a_check_fails(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--pytest-workers", "x"], "--pytest-workers must be a whole number"),
+    (["--pytest-shards", "x"], "--pytest-shards must be a whole number"),
+    (["--pytest-shards", "0"], "--pytest-shards must be a whole number"),
     (["--genn", "/nonexistent/genn"], "not a GeNN source tree"),
     (["--ml-genn", "/nonexistent/ml_genn"], "not an mlGeNN source tree"),
     (["--wheels", "/nonexistent/wheels"], "no such folder"),

@@ -14,6 +14,7 @@ try:
     from ml_genn.synapses import Exponential
     from ml_genn_spatial import (Space, SpatialConnection, SpatialDense,
                                  SpatialSparse, get_positions, place)
+    from ml_genn_spatial.placement import is_placed
 except ImportError:
     if genn_available():
         raise
@@ -63,6 +64,15 @@ def test_refuses_a_population_placed_in_another_space():
     place(inp, Space(2))
     with network, pytest.raises(ValueError, match="another space"):
         SpatialConnection(inp, hid, SpatialDense(1.0, 10), space=Space(2))
+
+
+def test_a_refused_connection_places_neither_population():
+    network = Network()
+    inp, hid = _populations(network)
+    place(hid, Space(2))
+    with network, pytest.raises(ValueError, match="another space"):
+        SpatialConnection(inp, hid, SpatialDense(1.0, 10), space=Space(2))
+    assert not is_placed(inp)
 
 
 def test_refuses_populations_of_two_spaces_without_space():
