@@ -8,10 +8,11 @@ import numbers
 
 import numpy as np
 
+from . import names
 from .connectivity import is_spatial
 from .geometry import delay_steps, distance
 from .placement import get_positions, get_space, is_placed, set_positions
-from .runs.layout import write_layout
+from .layout_io import write_layout
 
 
 def device_positions(compiled_network, pop) -> np.ndarray:
@@ -20,8 +21,8 @@ def device_positions(compiled_network, pop) -> np.ndarray:
     genn_pop = compiled_network.neuron_populations[pop]
     columns = []
     for k in range(get_space(pop).dimensions):
-        genn_pop.vars[f"X{k}"].pull_from_device()
-        columns.append(np.array(genn_pop.vars[f"X{k}"].values,
+        genn_pop.vars[names.position(k)].pull_from_device()
+        columns.append(np.array(genn_pop.vars[names.position(k)].values,
                                 dtype=np.float64))
     return np.stack(columns, axis=1)
 
@@ -30,7 +31,7 @@ def pull_positions(compiled_network):
     """Copy the positions a compiled network holds on the device back into
     its (placed) populations [space units]."""
     for pop, genn_pop in compiled_network.neuron_populations.items():
-        if is_placed(pop) and "X0" in genn_pop.vars:
+        if is_placed(pop) and names.position(0) in genn_pop.vars:
             set_positions(pop, device_positions(compiled_network, pop))
 
 
@@ -90,8 +91,8 @@ def layout(network) -> dict:
 
 def save_layout(network, path: str):
     """Write :func:`layout` to a layout file
-    (:func:`ml_genn_spatial.runs.layout.write_layout`, whose
-    :func:`~ml_genn_spatial.runs.layout.load_layout` reads it back).
+    (:func:`ml_genn_spatial.layout_io.write_layout`, whose
+    :func:`~ml_genn_spatial.layout_io.load_layout` reads it back).
 
     Returns:
         the :func:`layout` written

@@ -14,13 +14,14 @@ from functools import lru_cache
 
 from ml_genn.utils.value import ValueDescriptor
 
+from . import names
 from .geometry import validate_positions
 from .space import Space
 
 
 @lru_cache(maxsize=None)
 def _spatial_neuron_class(base: type, dimensions: int) -> type:
-    attributes = {f"position_{k}": ValueDescriptor(f"X{k}")
+    attributes = {f"position_{k}": ValueDescriptor(names.position(k))
                   for k in range(dimensions)}
     attributes["__doc__"] = (f"{base.__name__} with a position in a "
                              f"{dimensions}-D space (ml_genn_spatial)")

@@ -1,4 +1,4 @@
-"""GeNN (CPU backend, batch 1): where the positions live on the device.
+"""GeNN: where the positions live on the device.
 
 A placed population's positions are its neuron variables X<k>, stored once
 (never per delay slot). A synapse group reads them directly unless the
@@ -49,15 +49,17 @@ def _copies(group, side):
     return sorted(name for name in variables if name.startswith(prefix))
 
 
+@pytest.mark.batch_dependent
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("recurrent", [False, True])
 def test_training_keeps_one_position_array_and_copies_only_for_delay_slots(
-        recurrent, sparse):
+        recurrent, sparse, backend, batch_size):
     network, inp, hid, out, conns = _network(recurrent, sparse)
     compiled = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.05), dt=1.0,
-        batch_size=1).compile(network, name=f"where{recurrent}{sparse}")
+        batch_size=batch_size, backend=backend).compile(
+            network, name=f"where{recurrent}{sparse}")
     copy = [names.position_pre(k) for k in range(DIMENSIONS)]
     copy_post = [names.position_post(k) for k in range(DIMENSIONS)]
     with compiled:
@@ -90,15 +92,19 @@ def test_training_keeps_one_position_array_and_copies_only_for_delay_slots(
         assert len(syncs) == expected_syncs
 
 
-def test_copies_follow_the_positions_during_training():
+@pytest.mark.batch_dependent(size=4)
+def test_copies_follow_the_positions_during_training(backend, batch_size):
     network, inp, hid, out, conns = _network(recurrent=True, sparse=False)
     compiled = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.05), dt=1.0,
-        batch_size=1).compile(network, name="follow")
+        batch_size=batch_size, backend=backend).compile(
+            network, name="follow")
     rng = np.random.default_rng(4)
-    x = random_inputs(6, NUM_INPUTS, TIMESTEPS, 1.0, 0.3, rng)
-    y = rng.integers(0, NUM_OUTPUTS, 6)
+    # Six batches an epoch: the position optimiser runs from batch 2 on
+    num_trials = 6 * batch_size
+    x = random_inputs(num_trials, NUM_INPUTS, TIMESTEPS, 1.0, 0.3, rng)
+    y = rng.integers(0, NUM_OUTPUTS, num_trials)
     with compiled:
         hid_pop = compiled.neuron_populations[hid]
         before = hid_pop.vars[names.position(0)].values.copy()
@@ -125,11 +131,11 @@ def test_copies_follow_the_positions_during_training():
                                   before)
 
 
-def test_inference_reads_every_position_directly():
+def test_inference_reads_every_position_directly(backend, batch_size):
     network, inp, hid, out, conns = _network(recurrent=True, sparse=False)
     compiled = SpatialInferenceCompiler(
-        evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=1).compile(
-            network, name="inference_positions")
+        evaluate_timesteps=TIMESTEPS, dt=1.0, batch_size=batch_size,
+        backend=backend).compile(network, name="inference_positions")
     with compiled:
         for key in ("inp_hid", "hid_hid"):
             group = compiled.connection_populations[conns[key]]

@@ -136,9 +136,8 @@ def test_used_folder_is_refused_and_overwrite_clears_it(tmp_path):
     _epoch(run, 0)
     (folder / "notes.txt").write_text("mine")
     (folder / "x_CODE").mkdir()
-    for flags in ({}, ):
-        with pytest.raises(runs.RunError, match="--resume.*--overwrite"):
-            runs.RunFolder(str(folder), **flags)
+    with pytest.raises(runs.RunError, match="--resume.*--overwrite"):
+        runs.RunFolder(str(folder))
     (tmp_path / "file").write_text("")
     with pytest.raises(runs.RunError, match="is a file"):
         runs.RunFolder(str(tmp_path / "file"))
@@ -159,6 +158,24 @@ def test_resume_continues_after_the_last_checkpoint(tmp_path):
     # Network options may not change
     with pytest.raises(runs.RunError, match="--hidden.*was 4, now 8"):
         runs.RunFolder(str(tmp_path), resume=True).start({"hidden": 8})
+
+
+def test_resume_moves_between_genn_backends_only(tmp_path):
+    run = runs.RunFolder(str(tmp_path))
+    run.start({"hidden": 4, "epochs": 3}, backend="reference")
+    _epoch(run, 0)
+    with pytest.raises(runs.RunError, match="reference.*--backend reference"):
+        runs.RunFolder(str(tmp_path), resume=True).start(
+            {"hidden": 4, "epochs": 3}, backend="single_threaded_cpu")
+    genn = runs.RunFolder(str(tmp_path / "genn"))
+    genn.start({"hidden": 4, "epochs": 3}, backend="cuda")
+    _epoch(genn, 0)
+    again = runs.RunFolder(str(tmp_path / "genn"), resume=True)
+    assert again.start({"hidden": 4, "epochs": 3},
+                       backend="single_threaded_cpu") == 1
+    with pytest.raises(runs.RunError, match="--backend single_threaded_cpu"):
+        runs.RunFolder(str(tmp_path / "genn"), resume=True).start(
+            {"hidden": 4, "epochs": 3}, backend="reference")
 
 
 @pytest.mark.parametrize("damage", ["truncated", "missing", "unrecorded"])
@@ -237,6 +254,8 @@ def test_hold_out_and_resume_command():
         heidelberg.hold_out((trains[:1], labels[:1]), 0.3, 1)
     assert runs.resume_command(["x.py", "--overwrite", "--epochs", "3"]) == (
         "python3 x.py --epochs 3 --resume")
+    assert runs.resume_command(["x.py", "--output", "my runs/a"]) == (
+        "python3 x.py --output 'my runs/a' --resume")
 
 
 # ----------------------------------------------------------------------------

@@ -97,3 +97,33 @@ def test_refuses_non_spatial_connectivity():
     inp, hid = _populations(network)
     with network, pytest.raises(TypeError, match="SpatialDense"):
         SpatialConnection(inp, hid, Dense(1.0), space=Space(2))
+
+
+@pytest.mark.parametrize("dimensions", [1, 2, 3])
+def test_default_scale_spans_the_box_diagonal_with_max_delay(dimensions):
+    # The longest distance in [-1, 1]^D is its diagonal, 2 sqrt(D): it maps
+    # to max_delay_steps
+    space = Space(dimensions, bounds=(-1.0, 1.0))
+    scale = SpatialDense(1.0, 40).resolve_scale(space)
+    assert scale == pytest.approx(40 / (2.0 * np.sqrt(dimensions)))
+    with pytest.raises(ValueError, match="scale="):
+        SpatialDense(1.0, 40).resolve_scale(Space(dimensions))
+
+
+@pytest.mark.usefixtures("in_tmp_path")
+def test_recurrent_sparse_connection_has_no_self_connections():
+    from ml_genn_spatial import SpatialInferenceCompiler
+    network = Network()
+    with network:
+        hid = Population(LeakyIntegrateFire(tau_refrac=None), 30, name="hid")
+        rec = SpatialConnection(hid, hid, SpatialSparse(0.9, 1.0, 10),
+                                Exponential(5.0), Space(2, bounds=(-1, 1)))
+    compiled = SpatialInferenceCompiler(evaluate_timesteps=5).compile(
+        network, name="no_self")
+    with compiled:
+        group = compiled.connection_populations[rec]
+        group.pull_connectivity_from_device()
+        pre = np.asarray(group.get_sparse_pre_inds())
+        post = np.asarray(group.get_sparse_post_inds())
+    assert len(pre) > 0.8 * 30 * 29
+    assert not np.any(pre == post)

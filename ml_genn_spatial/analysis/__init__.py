@@ -1,6 +1,6 @@
 """Analysis and pictures of learned spatial layouts (no GeNN needed).
 
-Reads the layout ``.npz`` of :mod:`ml_genn_spatial.runs.layout`
+Reads the layout ``.npz`` of :mod:`ml_genn_spatial.layout_io`
 (and the class counts and ``results.json`` of the same run) and measures:
 
 - delays [timesteps] and connection lengths [space units], plain and

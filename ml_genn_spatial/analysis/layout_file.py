@@ -1,5 +1,5 @@
 """The run folders the training scripts write, as the analysis reads
-them: ``layout.npz`` (:mod:`ml_genn_spatial.runs.layout`, which writes and
+them: ``layout.npz`` (:mod:`ml_genn_spatial.layout_io`, which writes and
 reads it), ``hidden_class_counts.npy`` (spike counts of each hidden neuron
 per class, shape ``(num_hidden, num_classes)``) and ``results.json``
 (:mod:`ml_genn_spatial.runs.folder`).
@@ -12,7 +12,7 @@ import numpy as np
 
 from ..runs.folder import (CLASS_COUNTS_FILE, LAYOUT_FILE, RESULTS_FILE,
                            RunError, read_results)
-from ..runs.layout import ConnectionLayout, Layout, load_layout
+from ..layout_io import ConnectionLayout, Layout, load_layout
 
 __all__ = ["ConnectionLayout", "Layout", "Run", "class_population",
            "load_layout", "load_run"]

@@ -19,7 +19,7 @@ from importlib import import_module
 from .folder import (CLASS_COUNTS_FILE, LAYOUT_FILE, RESULTS_FILE, RunError,
                      RunFolder, exit_on_error, hidden_class_counts,
                      read_results, resume_command, write_json)
-from .layout import ConnectionLayout, Layout, load_layout, write_layout
+from ..layout_io import ConnectionLayout, Layout, load_layout, write_layout
 from .options import (BACKENDS, MAX_DIMENSIONS, SPACE_BOUNDS,
                       check_options, check_trial_time, delay_learning_rate,
                       delay_mode, dimensions, fraction, make_parser, share,

@@ -12,6 +12,7 @@ and files are complete, warning when it has to fall back.
 import glob
 import json
 import os
+import shlex
 import shutil
 import sys
 import warnings
@@ -82,11 +83,13 @@ def read_results(path: str) -> dict:
     except FileNotFoundError:
         raise RunError(f"{path} does not exist: is this a run folder?")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{path} is damaged ({exc})")
+        raise RunError(f"{path} is damaged ({exc}): start the run again "
+                       f"with --overwrite, or use another --output")
     if not isinstance(results, dict) or not isinstance(
             results.get("epochs", []), list):
         raise RunError(f"{path} is not a run's results (no object with an "
-                       f"'epochs' list)")
+                       f"'epochs' list): start the run again with "
+                       f"--overwrite, or use another --output")
     return results
 
 
@@ -195,6 +198,18 @@ class RunFolder:
                         f"{config.get(k)!r})" for k in changed)
                     + f" differ from the run in {self.path}; give the same "
                       f"values, or another --output")
+            old_backend, new_backend = (previous.get("backend"),
+                                        info.get("backend"))
+            if (old_backend is not None and new_backend is not None
+                    and (old_backend == "reference")
+                    != (new_backend == "reference")):
+                # The NumPy model's checkpoints hold no GeNN connectivity
+                raise RunError(
+                    f"--resume: the run in {self.path} trained on "
+                    f"{old_backend}, this one would use {new_backend}; the "
+                    f"NumPy reference model and GeNN cannot continue each "
+                    f"other's checkpoints: give --backend {old_backend}, "
+                    f"or another --output")
             start = self._last_good_epoch(previous) + 1
             epochs = config.get("epochs")
             if isinstance(epochs, int) and start > epochs:
@@ -401,7 +416,7 @@ def resume_command(argv=None) -> str:
     ``--resume`` instead of ``--overwrite``."""
     argv = list(sys.argv if argv is None else argv)
     argv = [a for a in argv if a not in ("--overwrite", "--resume")]
-    return " ".join(["python3"] + argv + ["--resume"])
+    return shlex.join(["python3"] + argv + ["--resume"])
 
 
 @contextmanager

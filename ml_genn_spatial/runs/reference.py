@@ -13,7 +13,7 @@ from .. import reference as ref
 from ..geometry import delay_steps, distance
 from ..space import Space
 from .folder import RunFolder
-from .layout import write_layout
+from ..layout_io import write_layout
 from .options import (SPACE_BOUNDS, delay_learning_rate, delay_mode,
                       max_delay_steps)
 
@@ -197,7 +197,7 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
 
 def layout(network, synapses) -> tuple:
     """``(positions, connections)`` of a spatial reference network for
-    :func:`~ml_genn_spatial.runs.layout.write_layout`."""
+    :func:`~ml_genn_spatial.layout_io.write_layout`."""
     positions = {p.name: p.positions for p in network.populations
                  if p.positions is not None}
     connections = {}

@@ -23,7 +23,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ..geometry import validate_positions
+from .geometry import validate_positions
 
 #: Fields of a connection in the file; ``source``, ``target``,
 #: ``distance`` and ``delay`` are required
