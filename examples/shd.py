@@ -180,6 +180,8 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
 
         # Test the last checkpoint with the training dt
         network.load((args.epochs - 1,), serialiser)
+        if space is not None:
+            save_layout(network, run.layout_path)
         if mode == "per_synapse":
             runs.round_learned_delays(conns, steps)
         hidden.record_spikes = True  # for the spike counts per class
@@ -190,8 +192,6 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
         with compiled:
             results = runs.test(compiled, run, x["test"], y["test"], out,
                                 hidden, SHD_NUM_CLASSES)
-    if space is not None:
-        save_layout(network, run.layout_path)
     return results
 
 

@@ -119,7 +119,10 @@ def write_layout(path: str, positions: Dict[str, np.ndarray],
         for key, value in fields.items():
             if value is not None:
                 arrays[f"{name}/{key}"] = np.asarray(value)
-    np.savez(path, **arrays)
+    # Through a temporary file: an interrupted write leaves no half file
+    temporary = path + ".tmp.npz"
+    np.savez(temporary, **arrays)
+    os.replace(temporary, path)
 
 
 def _name(array) -> str:
