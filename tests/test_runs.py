@@ -321,3 +321,32 @@ def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
     with pytest.raises(runs.RunError, match="--epochs 2.*3 or more"):
         runs.RunFolder(str(tmp_path), resume=True).start({"hidden": 4,
                                                            "epochs": 2})
+
+
+# ----------------------------------------------------------------------------
+# Learning-rate warm-up
+# ----------------------------------------------------------------------------
+@pytest.mark.genn
+def test_warm_up_counts_batches_from_the_first_epoch_of_the_run():
+    from types import SimpleNamespace
+    from ml_genn_spatial.runs.genn import AdamWarmUp
+
+    def alphas(start_epoch, epochs, num_batches=4):
+        optimiser = SimpleNamespace(alpha=1e-3)
+        warm_up = AdamWarmUp(start_fraction=0.01, factor=2.0)
+        warm_up.set_params(SimpleNamespace(optimisers=[(optimiser, [])]),
+                           num_batches=num_batches)
+        seen = []
+        for epoch in range(start_epoch, start_epoch + epochs):
+            warm_up.on_epoch_begin(epoch)
+            for batch in range(num_batches):
+                warm_up.on_batch_begin(batch)
+                seen.append(optimiser.alpha)
+        return seen
+
+    whole = alphas(0, 3)
+    assert whole[0] == pytest.approx(1e-5)
+    assert whole[5] == pytest.approx(1e-5 * 2 ** 5)
+    assert whole[-1] == pytest.approx(1e-3)      # held at the final value
+    # A run resumed at epoch 1 carries on where the first one was
+    assert alphas(1, 2) == pytest.approx(whole[4:])

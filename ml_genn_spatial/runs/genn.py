@@ -6,11 +6,6 @@ import numpy as np
 from ml_genn.callbacks import BatchProgressBar, Callback
 from ml_genn.utils.data import preprocess_spikes
 
-#: Seconds between progress-bar redraws when the output is not a terminal
-#: (the scripts print one line per epoch there instead)
-_PIPE_INTERVAL = 30.0
-
-
 class ProgressBar(BatchProgressBar):
     """mlGeNN's batch progress bar on a terminal; silent when the output
     is redirected (a bar redrawn every batch makes a log file huge).
@@ -36,7 +31,9 @@ class ProgressBar(BatchProgressBar):
 class AdamWarmUp(Callback):
     """Warm every optimiser's learning rate up geometrically, by
     ``factor`` per batch, from ``start_fraction`` of its own value to its
-    value, then hold it (2501.07331: 1e-5 to 1e-3, x1.05 per batch).
+    value, then hold it (2501.07331: 1e-5 to 1e-3, x1.05 per batch). The
+    step counts batches from the first epoch of the run, so a resumed run
+    carries on where the interrupted one was.
 
     Args:
         start_fraction: first learning rate over the final one, in (0, 1]
@@ -47,17 +44,22 @@ class AdamWarmUp(Callback):
         if not 0.0 < start_fraction <= 1.0 or not factor > 1.0:
             raise ValueError("need 0 < start_fraction <= 1 and factor > 1")
         self.start_fraction, self.factor = start_fraction, factor
-        self._step = 0
         self._final = {}
+        self._epoch = 0
 
-    def set_params(self, compiled_network, **kwargs):
+    def set_params(self, compiled_network, num_batches=None, **kwargs):
         self._optimisers = [o for o, _ in compiled_network.optimisers]
+        self._num_batches = num_batches or 0
         for o in self._optimisers:
             self._final.setdefault(id(o), o.alpha)
 
+    def on_epoch_begin(self, epoch):
+        # mlGeNN numbers epochs from train()'s start_epoch
+        self._epoch = epoch
+
     def on_batch_begin(self, batch):
-        scale = min(1.0, self.start_fraction * self.factor ** self._step)
-        self._step += 1
+        step = self._epoch * self._num_batches + batch
+        scale = min(1.0, self.start_fraction * self.factor ** step)
         for o in self._optimisers:
             o.alpha = self._final[id(o)] * scale
 
