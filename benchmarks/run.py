@@ -29,6 +29,8 @@ if __package__ in (None, ""):
         os.path.abspath(__file__))))
 
 from benchmarks import measure                              # noqa: E402
+from ml_genn_spatial.runs.options import (                  # noqa: E402
+    non_negative_int, positive_int, positive_real, share)
 from benchmarks.workloads import (COMPARED_MODES, MODES,    # noqa: E402
                                   SHAPES)
 
@@ -51,9 +53,9 @@ def parse_args(argv=None):
                         help=f"CUDA backend, batch sizes "
                              f"{list(CUDA_BATCH_SIZES)} (untested here: "
                              f"needs an NVIDIA GPU)")
-    parser.add_argument("--hidden", type=int, nargs="+", default=None,
+    parser.add_argument("--hidden", type=positive_int, nargs="+", default=None,
                         help="hidden sizes (overrides --full)")
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=None,
+    parser.add_argument("--batch-sizes", type=positive_int, nargs="+", default=None,
                         help="batch sizes (default 1, or 32 256 with --cuda)")
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES),
                         choices=list(SHAPES))
@@ -63,20 +65,20 @@ def parse_args(argv=None):
                         help="add the diagnostic mode spatial-3d-noscatter "
                              "(spatial delays without the position-gradient "
                              "pipeline), to split where spatial time goes")
-    parser.add_argument("--warmup", type=int, default=3,
+    parser.add_argument("--warmup", type=non_negative_int, default=3,
                         help="untimed trials per mode before the first block "
                              "(position learning starts at trial 3)")
-    parser.add_argument("--repeats", type=int, default=None,
+    parser.add_argument("--repeats", type=positive_int, default=None,
                         help="interleaved rounds (default 5, 7 with --full)")
-    parser.add_argument("--block", type=int, default=3,
+    parser.add_argument("--block", type=positive_int, default=3,
                         help="trials per mode per round")
-    parser.add_argument("--yin-yang-ms", type=float, default=None,
+    parser.add_argument("--yin-yang-ms", type=positive_real, default=None,
                         help="Yin-Yang trial length [ms] (default 30)")
-    parser.add_argument("--shd-ms", type=float, default=None,
+    parser.add_argument("--shd-ms", type=positive_real, default=None,
                         help="SHD trial length [ms] (default 1000)")
-    parser.add_argument("--shd-spikes", type=float, default=4000.0,
+    parser.add_argument("--shd-spikes", type=positive_real, default=4000.0,
                         help="mean input spikes per SHD-like trial")
-    parser.add_argument("--sparse-p", type=float, default=0.1,
+    parser.add_argument("--sparse-p", type=share, default=0.1,
                         help="connection probability of the sparse modes")
     parser.add_argument("--no-optimize", action="store_true",
                         help="compile GeNN code without optimisation "
@@ -84,11 +86,11 @@ def parse_args(argv=None):
                              "optimize_code=True (-O3 -ffast-math)")
     parser.add_argument("--no-profile", action="store_true",
                         help="do not record GeNN kernel times")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--build-jobs", type=int, default=2,
+    parser.add_argument("--seed", type=non_negative_int, default=1)
+    parser.add_argument("--build-jobs", type=positive_int, default=2,
                         help="modes built at the same time (build times "
                              "then overlap; trial times never do)")
-    parser.add_argument("--timeout", type=float, default=900.0,
+    parser.add_argument("--timeout", type=positive_real, default=900.0,
                         help="seconds to wait for one build or block")
     parser.add_argument("--output", default=os.path.join("runs",
                                                          "benchmarks"),

@@ -357,3 +357,19 @@ def test_report_of_a_saved_file_and_its_errors(tmp_path):
 
     done = _run_command(tmp_path, "--report", str(tmp_path / "none.json"))
     assert done.returncode == 2 and "none.json: cannot read" in done.stderr
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--hidden", "0"), ("--hidden", "12.5"), ("--batch-sizes", "0"),
+    ("--warmup", "-3"), ("--repeats", "0"), ("--block", "0"),
+    ("--yin-yang-ms", "0"), ("--shd-ms", "nan"), ("--shd-spikes", "-5"),
+    ("--sparse-p", "2"), ("--sparse-p", "nan"), ("--sparse-p", "0"),
+    ("--seed", "-1"), ("--build-jobs", "0"), ("--timeout", "-1"),
+    ("--timeout", "inf")])
+def test_bad_benchmark_options_are_usage_errors(option, value, capsys):
+    from benchmarks import run
+    with pytest.raises(SystemExit) as stop:
+        run.parse_args([option, value])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert option in error and "Traceback" not in error
