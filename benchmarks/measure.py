@@ -35,11 +35,12 @@ MEMORY_CATEGORIES = ("weights", "delays", "positions", "gradients",
 # Category of a variable by its name (model variables of mlGeNN's EventProp
 # and of ml_genn_spatial)
 _WEIGHT_VARS = {"g"}
-_DELAY_VARS = {"d"}
+_DELAY_VARS = {"d", names.SYNAPSE_DELAY}
 _GRADIENT_VARS = {"Gradient", "DelayGradient", names.POSITION_DELAY_GRADIENT,
                   names.REDUCED_POSITION_DELAY_GRADIENT, "ReducedGradient"}
 _POSITION_PATTERN = re.compile(
-    rf"^({names.POSITION}|{names.POSITION_PRE}|{names.POSITION_POST})\d+$")
+    rf"^({names.POSITION}|{names.POSITION_PRE}|{names.POSITION_POST})\d+$"
+    rf"|^{names.POSITION_TABLE}$")
 # Position gradients: the neurons' per-lane array and the batch sums that
 # PositionGather writes for the optimiser
 _POSITION_GRADIENT_PATTERN = re.compile(r"^PositionGradient(\d+|Acc)$")
@@ -50,7 +51,8 @@ _MIRROR_SUFFIX = names.MIRROR_SUFFIX
 _MIRROR_EGPS = {names.DELAY_GRADIENT_T}
 _OPTIMISER_GROUPS = {"GradientLearn", names.POSITION_LEARN}
 # Variables that exist only to learn delays (mlGeNN) or positions (spatial)
-_DELAY_ONLY_VARS = {"d", "DelayGradient", names.POSITION_DELAY_GRADIENT,
+_DELAY_ONLY_VARS = {"d", names.SYNAPSE_DELAY, "DelayGradient",
+                    names.POSITION_DELAY_GRADIENT,
                     names.REDUCED_POSITION_DELAY_GRADIENT}
 
 

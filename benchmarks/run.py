@@ -63,9 +63,13 @@ def parse_args(argv=None):
     parser.add_argument("--modes", nargs="+", default=list(COMPARED_MODES),
                         choices=list(MODES))
     parser.add_argument("--ablation", action="store_true",
-                        help="add the diagnostic mode spatial-3d-noscatter "
-                             "(spatial delays without the position-gradient "
-                             "pipeline), to split where spatial time goes")
+                        help="add the diagnostic modes: "
+                             "spatial-3d-noscatter (spatial delays without "
+                             "the position-gradient pipeline) and "
+                             "spatial-3d(-sparse)-computed (delays "
+                             "computed from the distance at every spike "
+                             "instead of stored), to split where spatial "
+                             "time goes")
     parser.add_argument("--warmup", type=int, default=3,
                         help="untimed trials per mode before the first block "
                              "(position learning starts at trial 3)")
