@@ -351,10 +351,50 @@ def model_bytes(record, batch_size: int = 1, sizes=None) -> int:
             * copies)
 
 
-def model_records(records, batch_size: int = 1, sizes=None) -> list:
+_OPTIMISER_PREFIX = "CUGradientLearn"
+
+
+def batch_only_records(records) -> list:
+    """Records of the arrays that mlGeNN and ml_genn_spatial add only for
+    batch sizes above 1, derived from a batch-1 model's records: the
+    shared batch sum of every optimised per-synapse gradient (mlGeNN's
+    ``ReducedGradient`` of a ``CUBatchReduce<suffix>`` update beside each
+    ``CUGradientLearn<suffix>`` optimiser) and of every spatial delay
+    gradient (``ReducedPositionDelayGradient``)."""
+    added, seen = [], set()
+    for record in records:
+        if not is_modelled(record):
+            continue
+        group = record["group"]
+        if (record["kind"] == "custom_update"
+                and record.get("update_group") == "GradientLearn"
+                and group.startswith(_OPTIMISER_PREFIX)
+                and group not in seen):
+            seen.add(group)
+            added.append({**record,
+                          "group": "CUBatchReduce"
+                                   + group[len(_OPTIMISER_PREFIX):],
+                          "array": "ReducedGradient",
+                          "update_group": "GradientBatchReduce",
+                          "batched": False, "delay_slot_bytes": 0})
+        elif (record["kind"] == "synapse"
+              and record["array"] == names.POSITION_DELAY_GRADIENT):
+            added.append({**record,
+                          "array": names.REDUCED_POSITION_DELAY_GRADIENT,
+                          "batched": False, "delay_slot_bytes": 0})
+    return added
+
+
+def model_records(records, batch_size: int = 1, sizes=None,
+                  measured_batch: int = 1) -> list:
     """The records with their bytes (and delay-slot bytes) replaced by the
     memory model's at ``batch_size`` and population ``sizes``; a record
-    the model does not describe keeps its measured bytes."""
+    the model does not describe keeps its measured bytes. Records of a
+    batch-1 model (``measured_batch``) modelled at a larger batch size
+    gain the arrays only batches above 1 have (:func:`batch_only_records`).
+    """
+    if batch_size > 1 and measured_batch == 1:
+        records = list(records) + batch_only_records(records)
     modelled = []
     for record in records:
         if not is_modelled(record):
@@ -394,14 +434,16 @@ def check_model(records, batch_size: int = 1) -> dict:
             "unmodelled_bytes": unmodelled, "mismatches": mismatches}
 
 
-def memory_model(records, batch_sizes, sizes_list) -> list:
+def memory_model(records, batch_sizes, sizes_list,
+                 measured_batch: int = 1) -> list:
     """Rows of the memory model for every batch size and population
     sizes: ``{"batch_size", "sizes", "total", "delay", "categories",
     "delay_parts"}`` in bytes (delay: :func:`delay_related_memory`)."""
     rows = []
     for sizes in sizes_list:
         for batch_size in batch_sizes:
-            modelled = model_records(records, batch_size, sizes)
+            modelled = model_records(records, batch_size, sizes,
+                                     measured_batch)
             categories = group_memory(modelled)
             delay = delay_related_memory(modelled)
             rows.append({"batch_size": int(batch_size),

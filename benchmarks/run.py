@@ -443,7 +443,7 @@ def compute_memory_model(results, batch_sizes=MODEL_BATCH_SIZES,
             records = r["arrays"]
             for row in measure.memory_model(
                     records, batch_sizes,
-                    [{"hidden": h} for h in hidden_sizes]):
+                    [{"hidden": h} for h in hidden_sizes], batch):
                 rows.append({"shape": shape, "mode": r["mode"],
                              "measured_hidden": hidden,
                              "hidden": row["sizes"]["hidden"],
@@ -725,7 +725,10 @@ def _memory_model_lines(data) -> list:
               f"{m['measured']} measured, {m['modelled']} modelled"
               for s, h, mode, m in mismatched[:10]]
     lines.append("")
-    model_rows = data.get("memory_model") or []
+    # Recomputed from the runs' arrays, so a saved file reports with the
+    # current model
+    model_rows = (compute_memory_model(results)
+                  or data.get("memory_model") or [])
     for shape in sorted({m["shape"] for m in model_rows}):
         modes = [mode for mode in MODES
                  if any(m["shape"] == shape and m["mode"] == mode

@@ -228,6 +228,29 @@ def test_model_check_finds_every_difference():
     assert measure.check_model([{**bad}], 2)["mismatches"] == []
 
 
+def test_batch_only_arrays_join_the_model_above_batch_1():
+    dense = {"per": "synapse", "pre": "input", "post": "hidden",
+             "n_pre": 10, "n_post": 10, "row": 10, "sparse": False}
+    records = [
+        _modelled("PositionDelayGradient", dense),
+        _modelled("M", dense, batched=False, kind="custom_update",
+                  group="CUGradientLearnWeight0",
+                  update_group="GradientLearn"),
+        _modelled("V", dense, batched=False, kind="custom_update",
+                  group="CUGradientLearnWeight0",
+                  update_group="GradientLearn")]
+    assert measure.model_records(records, 1) == records
+    at_32 = measure.model_records(records, 32)
+    assert [(r["group"], r["array"]) for r in at_32[3:]] == [
+        ("input_hidden", "ReducedPositionDelayGradient"),
+        ("CUBatchReduceWeight0", "ReducedGradient")]
+    assert [r["bytes"] for r in at_32] == [400 * 32, 400, 400, 400, 400]
+    # Records measured at batch 32 already hold them
+    assert len(measure.model_records(records, 32, measured_batch=32)) == 3
+    grouped = measure.group_memory(at_32)
+    assert grouped["gradients"] == 400 * 32 + 400 + 400
+
+
 def test_memory_model_rows_group_the_modelled_bytes():
     dense = {"per": "synapse", "pre": "input", "post": "hidden",
              "n_pre": 700, "n_post": 16, "row": 16, "sparse": False}
