@@ -35,11 +35,12 @@ MEMORY_CATEGORIES = ("weights", "delays", "positions", "gradients",
 # Category of a variable by its name (model variables of mlGeNN's EventProp
 # and of ml_genn_spatial)
 _WEIGHT_VARS = {"g"}
-_DELAY_VARS = {"d"}
+_DELAY_VARS = {"d", names.SYNAPSE_DELAY}
 _GRADIENT_VARS = {"Gradient", "DelayGradient", names.POSITION_DELAY_GRADIENT,
                   names.REDUCED_POSITION_DELAY_GRADIENT, "ReducedGradient"}
 _POSITION_PATTERN = re.compile(
-    rf"^({names.POSITION}|{names.POSITION_PRE}|{names.POSITION_POST})\d+$")
+    rf"^({names.POSITION}|{names.POSITION_PRE}|{names.POSITION_POST})\d+$"
+    rf"|^{names.POSITION_TABLE}$")
 # Position gradients: the neurons' per-lane array and the batch sums that
 # PositionGather writes for the optimiser
 _POSITION_GRADIENT_PATTERN = re.compile(r"^PositionGradient(\d+|Acc)$")
@@ -50,7 +51,8 @@ _MIRROR_SUFFIX = names.MIRROR_SUFFIX
 _MIRROR_EGPS = {names.DELAY_GRADIENT_T}
 _OPTIMISER_GROUPS = {"GradientLearn", names.POSITION_LEARN}
 # Variables that exist only to learn delays (mlGeNN) or positions (spatial)
-_DELAY_ONLY_VARS = {"d", "DelayGradient", names.POSITION_DELAY_GRADIENT,
+_DELAY_ONLY_VARS = {"d", names.SYNAPSE_DELAY, "DelayGradient",
+                    names.POSITION_DELAY_GRADIENT,
                     names.REDUCED_POSITION_DELAY_GRADIENT}
 
 
@@ -285,3 +287,168 @@ def mib(num_bytes, digits: int = 2):
 def fmt(value, spec: str = ".2f"):
     """Format a number, None as None (printed as a dash by the tables)."""
     return None if value is None else format(value, spec)
+
+
+# --- the memory model --------------------------------------------------------
+#
+# A record of :func:`benchmarks.worker.genn_array_records` also carries
+#
+#     type_bytes  bytes of one element (the variable's GeNN type)
+#     batched     True when GeNN keeps one copy per batch lane (the
+#                 variable's access dimensions include BATCH), False when
+#                 all lanes share it
+#     shape       the element count of one copy, in terms of group sizes:
+#                 {"per": "neuron", "pop", "n", "slots"}   n x slots
+#                 {"per": "synapse", "pre", "post", "n_pre", "n_post",
+#                  "row", "sparse"}     n_pre x row (row = n_post if dense)
+#                 {"per": "pairs", "pre", "post", "n_pre", "n_post",
+#                  "factor"}            n_pre x n_post x factor
+#                 {"per": "one", "n"}   n, whatever the sizes
+#
+# so that bytes = elements(sizes) x type_bytes x (B if batched else 1).
+
+def model_elements(shape, sizes=None) -> int:
+    """Elements of one copy of an array (``shape`` as above) for the
+    population sizes ``sizes`` (name -> neurons; a population left out
+    keeps its size). A sparse row grows with the target population in
+    proportion (the expected row length of a fixed connection
+    probability; GeNN's maximum row length is a quantile a little above
+    it)."""
+    sizes = sizes or {}
+
+    def size(pop, n):
+        return int(sizes.get(pop, n)) if pop is not None else int(n)
+
+    per = shape["per"]
+    if per not in ("one", "neuron", "pairs", "synapse"):
+        raise ValueError(f"unknown array shape {shape!r}")
+    if per == "one":
+        return int(shape["n"])
+    if per == "neuron":
+        return size(shape["pop"], shape["n"]) * int(shape.get("slots", 1))
+    n_pre = size(shape["pre"], shape["n_pre"])
+    n_post = size(shape["post"], shape["n_post"])
+    if per == "pairs":
+        return n_pre * n_post * int(shape.get("factor", 1))
+    if not shape["sparse"]:
+        return n_pre * n_post
+    row = int(shape["row"])
+    if n_post != shape["n_post"]:
+        row = min(n_post, math.ceil(row * n_post / shape["n_post"]))
+    return n_pre * row
+
+
+def is_modelled(record) -> bool:
+    """Whether a record carries the memory model's description."""
+    return {"type_bytes", "batched", "shape"} <= set(record)
+
+
+def model_bytes(record, batch_size: int = 1, sizes=None) -> int:
+    """Bytes of an array by the memory model: elements x type size x
+    (``batch_size`` if GeNN keeps one copy per batch lane, else 1)."""
+    copies = batch_size if record["batched"] else 1
+    return (model_elements(record["shape"], sizes) * int(record["type_bytes"])
+            * copies)
+
+
+_OPTIMISER_PREFIX = "CUGradientLearn"
+
+
+def batch_only_records(records) -> list:
+    """Records of the arrays that mlGeNN and ml_genn_spatial add only for
+    batch sizes above 1, derived from a batch-1 model's records: the
+    shared batch sum of every optimised per-synapse gradient (mlGeNN's
+    ``ReducedGradient`` of a ``CUBatchReduce<suffix>`` update beside each
+    ``CUGradientLearn<suffix>`` optimiser) and of every spatial delay
+    gradient (``ReducedPositionDelayGradient``)."""
+    added, seen = [], set()
+    for record in records:
+        if not is_modelled(record):
+            continue
+        group = record["group"]
+        if (record["kind"] == "custom_update"
+                and record.get("update_group") == "GradientLearn"
+                and group.startswith(_OPTIMISER_PREFIX)
+                and group not in seen):
+            seen.add(group)
+            added.append({**record,
+                          "group": "CUBatchReduce"
+                                   + group[len(_OPTIMISER_PREFIX):],
+                          "array": "ReducedGradient",
+                          "update_group": "GradientBatchReduce",
+                          "batched": False, "delay_slot_bytes": 0})
+        elif (record["kind"] == "synapse"
+              and record["array"] == names.POSITION_DELAY_GRADIENT):
+            added.append({**record,
+                          "array": names.REDUCED_POSITION_DELAY_GRADIENT,
+                          "batched": False, "delay_slot_bytes": 0})
+    return added
+
+
+def model_records(records, batch_size: int = 1, sizes=None,
+                  measured_batch: int = 1) -> list:
+    """The records with their bytes (and delay-slot bytes) replaced by the
+    memory model's at ``batch_size`` and population ``sizes``; a record
+    the model does not describe keeps its measured bytes. Records of a
+    batch-1 model (``measured_batch``) modelled at a larger batch size
+    gain the arrays only batches above 1 have (:func:`batch_only_records`).
+    """
+    if batch_size > 1 and measured_batch == 1:
+        records = list(records) + batch_only_records(records)
+    modelled = []
+    for record in records:
+        if not is_modelled(record):
+            modelled.append(dict(record))
+            continue
+        size = model_bytes(record, batch_size, sizes)
+        slots = int(record["shape"].get("slots", 1))
+        slot_bytes = (size - size // slots
+                      if record.get("delay_slot_bytes") else 0)
+        modelled.append({**record, "bytes": size,
+                         "delay_slot_bytes": slot_bytes})
+    return modelled
+
+
+def check_model(records, batch_size: int = 1) -> dict:
+    """The memory model at the measured sizes and ``batch_size`` (the
+    batch size the records were measured at) against the measured bytes: ``{"arrays", "modelled", "measured_bytes",
+    "modelled_bytes", "unmodelled_bytes", "mismatches"}`` (mismatches:
+    records whose modelled bytes differ, with both values)."""
+    mismatches = []
+    measured = modelled = unmodelled = count = 0
+    for record in records:
+        measured += int(record["bytes"])
+        if not is_modelled(record):
+            unmodelled += int(record["bytes"])
+            continue
+        count += 1
+        size = model_bytes(record, batch_size)
+        modelled += size
+        if size != int(record["bytes"]):
+            mismatches.append({"group": record["group"],
+                               "array": record["array"],
+                               "measured": int(record["bytes"]),
+                               "modelled": size})
+    return {"arrays": len(records), "modelled": count,
+            "measured_bytes": measured, "modelled_bytes": modelled,
+            "unmodelled_bytes": unmodelled, "mismatches": mismatches}
+
+
+def memory_model(records, batch_sizes, sizes_list,
+                 measured_batch: int = 1) -> list:
+    """Rows of the memory model for every batch size and population
+    sizes: ``{"batch_size", "sizes", "total", "delay", "categories",
+    "delay_parts"}`` in bytes (delay: :func:`delay_related_memory`)."""
+    rows = []
+    for sizes in sizes_list:
+        for batch_size in batch_sizes:
+            modelled = model_records(records, batch_size, sizes,
+                                     measured_batch)
+            categories = group_memory(modelled)
+            delay = delay_related_memory(modelled)
+            rows.append({"batch_size": int(batch_size),
+                         "sizes": dict(sizes),
+                         "total": sum(categories.values()),
+                         "delay": delay["total"], "delay_parts": delay,
+                         "categories": categories})
+    return rows

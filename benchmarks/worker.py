@@ -83,22 +83,140 @@ def _view_bytes(array) -> int:
     return 0 if view is None else int(view.nbytes)
 
 
-def _var_records(kind, group, role, variables, update_group=None):
+def _type_bytes(genn_model, var_type) -> int:
+    """Bytes of one element of a GeNN type (a type string such as
+    "scalar" or a resolved type), from GeNN's own type table."""
+    import numpy as np
+    from pygenn._genn import ResolvedType
+    resolved = (var_type if isinstance(var_type, ResolvedType)
+                else var_type.resolve(genn_model._type_context))
+    return int(np.dtype(genn_model.genn_types[resolved]).itemsize)
+
+
+def _neuron_shape(pop, size, slots=1):
+    return {"per": "neuron", "pop": pop, "n": int(size), "slots": int(slots)}
+
+
+def _synapse_shape(sg):
+    from pygenn import SynapseMatrixConnectivity
+    sparse = bool(sg.matrix_type & SynapseMatrixConnectivity.SPARSE)
+    return {"per": "synapse", "pre": sg.src.name, "post": sg.trg.name,
+            "n_pre": int(sg.src.num_neurons),
+            "n_post": int(sg.trg.num_neurons),
+            "row": int(sg.max_connections if sparse
+                       else sg.trg.num_neurons),
+            "sparse": sparse}
+
+
+def _var_records(kind, group, role, variables, definitions=None,
+                 shape_fn=None, update_group=None, cu_dims=None):
+    """Records of a group's variables; with their GeNN definitions each
+    record also carries what :func:`benchmarks.measure.model_bytes` needs:
+    the element type's size, whether GeNN keeps one copy per batch lane
+    (the variable's access dimensions, and for a custom update its own)
+    and the element count in terms of the group sizes."""
+    from pygenn import VarAccessDim, get_var_access_dim
+
+    definitions = {d.name: d for d in (definitions or [])}
     records = []
     for name, var in variables.items():
         size = _view_bytes(var)
         if size == 0:
             continue            # not on the host, or fused into another group
         slot_bytes = 0
+        slots = 1
         delay_group = getattr(var, "_delay_group", None)
         if delay_group is not None and delay_group() is not None:
             slots = int(delay_group()._num_delay_slots)
             if slots > 1:
                 slot_bytes = size - size // slots
-        records.append({"kind": kind, "group": group.name, "array": name,
-                        "role": role, "update_group": update_group,
-                        "bytes": size, "delay_slot_bytes": slot_bytes})
+        record = {"kind": kind, "group": group.name, "array": name,
+                  "role": role, "update_group": update_group,
+                  "bytes": size, "delay_slot_bytes": slot_bytes}
+        definition = definitions.get(name)
+        genn_model = group._model
+        if definition is not None and shape_fn is not None:
+            dims = (get_var_access_dim(definition.access) if cu_dims is None
+                    else get_var_access_dim(definition.access, cu_dims))
+            shape = shape_fn(slots)
+            if not dims & VarAccessDim.ELEMENT:
+                shape = {"per": "one", "n": slots}
+            record.update(type_bytes=_type_bytes(genn_model, var.type),
+                          batched=bool(dims & VarAccessDim.BATCH),
+                          shape=shape)
+        elif role == "egp":
+            # An extra global parameter is sized by whoever allocates it:
+            # modelled as so many elements per neuron of its group (per
+            # synapse pair of a mirror)
+            elements = size // _type_bytes(genn_model, var.type)
+            record.update(type_bytes=_type_bytes(genn_model, var.type),
+                          batched=False,
+                          shape=_egp_shape(kind, group, elements))
+        records.append(record)
     return records
+
+
+def _egp_shape(kind, group, elements):
+    if kind == "synapse":
+        pairs = group.src.num_neurons * group.trg.num_neurons
+        if elements % pairs == 0:
+            return {"per": "pairs", "pre": group.src.name,
+                    "post": group.trg.name, "n_pre": group.src.num_neurons,
+                    "n_post": group.trg.num_neurons,
+                    "factor": elements // pairs}
+    if kind == "neuron" and elements % group.num_neurons == 0:
+        return _neuron_shape(group.name, group.num_neurons,
+                             elements // group.num_neurons)
+    return {"per": "one", "n": elements}
+
+
+def _internal_shape(group, name, batch_size):
+    """Element count and batching of a GeNN-internal array, as GeNN 5.4's
+    runtime allocates it (``Runtime::allocate``); None when not modelled."""
+    if name in ("spkQuePtr", "denDelayPtr"):
+        return {"per": "one", "n": 1}, 4, False
+    if name in ("sT", "prevST"):
+        slots = group._num_delay_slots if group._num_delay_slots > 1 else 1
+        return _neuron_shape(group.name, group.num_neurons, slots), None, True
+    if name == "outPost":
+        return (_neuron_shape(group.trg.name, group.trg.num_neurons),
+                None, True)
+    if name == "outPre":
+        return (_neuron_shape(group.src.name, group.src.num_neurons),
+                None, True)
+    if name == "denDelay":
+        return (_neuron_shape(group.trg.name, group.trg.num_neurons,
+                              group.max_dendritic_delay_timesteps),
+                None, True)
+    if name in _SPIKE_ARRAYS:
+        pop = group.src if name.startswith("src") else group.trg
+        slots = _spike_queue_slots(group._model, pop)
+        if "SpkCnt" in name:
+            return {"per": "one", "n": slots}, 4, True
+        return _neuron_shape(pop.name, pop.num_neurons, slots), 4, True
+    if name == "rowLength":
+        return (_neuron_shape(group.src.name, group.src.num_neurons), 4,
+                False)
+    if name == "ind":
+        return (_synapse_shape(group),
+                _type_bytes(group._model, group._sparse_ind_type), False)
+    return None
+
+
+_SPIKE_ARRAYS = ("srcSpkCnt", "srcSpk", "trgSpkCnt", "trgSpk",
+                 "srcSpkCntEvent", "srcSpkEvent", "trgSpkCntEvent",
+                 "trgSpkEvent")
+
+
+def _spike_queue_slots(genn_model, pop) -> int:
+    """Delay slots of a population's spike queue: GeNN queues spikes when
+    an outgoing synapse group has an axonal delay or an incoming one a
+    back-propagation delay (``NeuronGroup::isSpikeQueueRequired``)."""
+    queued = any(
+        (sg.src.name == pop.name and sg.axonal_delay_steps > 0)
+        or (sg.trg.name == pop.name and sg.back_prop_delay_steps > 0)
+        for sg in genn_model.synapse_populations.values())
+    return int(pop._num_delay_slots) if queued else 1
 
 
 def _internal_records(kind, group, runtime, names):
@@ -114,10 +232,70 @@ def _internal_records(kind, group, runtime, names):
         except Exception:   # a device-only array (CUDA) has no host view
             size = 0
         if size:
-            records.append({"kind": kind, "group": group.name, "array": name,
-                            "role": "internal", "update_group": None,
-                            "bytes": size, "delay_slot_bytes": 0})
+            record = {"kind": kind, "group": group.name, "array": name,
+                      "role": "internal", "update_group": None,
+                      "bytes": size, "delay_slot_bytes": 0}
+            modelled = _internal_shape(group, name, group._model.batch_size)
+            if modelled is not None:
+                shape, type_bytes, batched = modelled
+                if type_bytes is None:   # model or time precision
+                    type_bytes = _type_bytes(
+                        group._model, group._model.time_precision
+                        if name in ("sT", "prevST")
+                        else group._model.precision)
+                record.update(shape=shape, type_bytes=type_bytes,
+                              batched=batched)
+            records.append(record)
     return records
+
+
+def _definitions_and_shapes(kind, group, attribute, genn_model):
+    """(GeNN variable definitions, shape function of the delay slots) of
+    one array dictionary of a group."""
+    if attribute == "extra_global_params" or (
+            attribute == "psm_extra_global_params"):
+        return None, None
+    if kind == "neuron":
+        return (group.model.get_vars(),
+                lambda slots: _neuron_shape(group.name, group.num_neurons,
+                                            slots))
+    if kind == "synapse":
+        snippet = group.wu_initialiser.snippet
+        src, trg = group.src, group.trg
+        return {
+            "vars": (snippet.get_vars(), lambda slots: _synapse_shape(group)),
+            "pre_vars": (snippet.get_pre_vars(),
+                         lambda slots: _neuron_shape(src.name,
+                                                     src.num_neurons, slots)),
+            "post_vars": (snippet.get_post_vars(),
+                          lambda slots: _neuron_shape(trg.name,
+                                                      trg.num_neurons,
+                                                      slots)),
+            "psm_vars": (group.ps_initialiser.snippet.get_vars(),
+                         lambda slots: _neuron_shape(trg.name,
+                                                     trg.num_neurons,
+                                                     slots)),
+        }[attribute]
+    if kind == "custom_update":
+        if hasattr(group, "synapse_group"):
+            return (group.model.get_vars(),
+                    lambda slots: _synapse_shape(group.synapse_group))
+        # A neuron custom update: named after the population of its size
+        matches = [p.name for p in genn_model.neuron_populations.values()
+                   if p.num_neurons == group.num_neurons]
+        pop = matches[0] if len(matches) == 1 else None
+        return (group.model.get_vars(),
+                lambda slots: _neuron_shape(pop, group.num_neurons, slots))
+    sg = group.synapse_group
+    return {
+        "vars": (group.model.get_vars(), lambda slots: _synapse_shape(sg)),
+        "pre_vars": (group.model.get_pre_vars(),
+                     lambda slots: _neuron_shape(sg.src.name,
+                                                 sg.src.num_neurons)),
+        "post_vars": (group.model.get_post_vars(),
+                      lambda slots: _neuron_shape(sg.trg.name,
+                                                  sg.trg.num_neurons)),
+    }[attribute]
 
 
 # Array dictionaries of each kind of GeNN group, and their record role
@@ -138,7 +316,9 @@ def genn_array_records(genn_model) -> list:
     """Every host array of a loaded GeNN model as a record of
     :mod:`benchmarks.measure` (variables, extra global parameters and the
     GeNN-internal arrays: spike queues, dendritic delay buffers, sparse
-    connectivity, ...). On CUDA only arrays with a host copy are seen."""
+    connectivity, ...), each with the memory model's description of it
+    (:func:`benchmarks.measure.model_bytes`). On CUDA only arrays with a
+    host copy are seen."""
     runtime = genn_model._runtime
     groups = {"neuron": genn_model.neuron_populations,
               "synapse": genn_model.synapse_populations,
@@ -152,10 +332,14 @@ def genn_array_records(genn_model) -> list:
         for group in by_name.values():
             update_group = (group.update_group_name
                             if kind.startswith("custom") else None)
+            cu_dims = getattr(group, "_dims", None)
             for attribute in _GROUP_ARRAYS[kind]:
+                definitions, shape_fn = _definitions_and_shapes(
+                    kind, group, attribute, genn_model)
                 records += _var_records(kind, group, _ROLES[attribute],
                                         getattr(group, attribute, {}),
-                                        update_group)
+                                        definitions, shape_fn, update_group,
+                                        cu_dims)
             records += _internal_records(kind, group, runtime,
                                          internal.get(kind, ()))
     return records

@@ -83,12 +83,17 @@ class Mode:
                     transpose, mirror events, position optimiser), to
                     measure what it costs
         diagnostic: not one of the compared modes (no targets)
+        stored_delays: spatial modes: each synapse's delay stored once per
+                    batch (``SpatialEventPropCompiler(stored_delays=True)``,
+                    the default) or computed from the distance at every
+                    spike (False: the diagnostic ``*-computed`` modes)
     """
     delays: str = None
     dimensions: int = 0
     sparse: bool = False
     scatter: bool = True
     diagnostic: bool = False
+    stored_delays: bool = True
 
 
 MODES = {
@@ -102,6 +107,10 @@ MODES = {
     "spatial-3d-sparse": Mode("spatial", 3, sparse=True),
     "spatial-3d-noscatter": Mode("spatial", 3, scatter=False,
                                  diagnostic=True),
+    "spatial-3d-computed": Mode("spatial", 3, diagnostic=True,
+                                stored_delays=False),
+    "spatial-3d-sparse-computed": Mode("spatial", 3, sparse=True,
+                                       diagnostic=True, stored_delays=False),
 }
 COMPARED_MODES = [name for name, mode in MODES.items()
                   if not mode.diagnostic]
@@ -305,7 +314,8 @@ def build(shape: Shape, mode: str, hidden: int, trial_ms: float,
                                      delay_optimiser=Adam(0.1), **common)
     else:
         compiler = SpatialEventPropCompiler(
-            position_optimiser=Adam(0.001), **common)
+            position_optimiser=Adam(0.001),
+            stored_delays=MODES[mode].stored_delays, **common)
     return compiler, network, {"input": inp, "hidden": hid, "output": out}
 
 

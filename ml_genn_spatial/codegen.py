@@ -50,9 +50,21 @@ def distance_delay_code(dimensions: int) -> str:
         _displacement_slots(dimensions))
 
 
-def forward_code(dimensions: int) -> str:
-    """Presynaptic spike code of a spatial synapse."""
-    return distance_delay_code(dimensions) + load_template("forward").template
+def delay_code(dimensions: int, stored: bool = False) -> str:
+    """Code defining ``delay`` [timesteps] in a spatial synapse: from the
+    positions (:func:`distance_delay_code`), or with ``stored`` read from
+    the synapse's stored delay (:func:`synapse_delay_code`)."""
+    check_dimensions(dimensions)
+    if stored:
+        return load_template("stored_delay").substitute(
+            delay_var=names.SYNAPSE_DELAY)
+    return distance_delay_code(dimensions)
+
+
+def forward_code(dimensions: int, stored: bool = False) -> str:
+    """Presynaptic spike code of a spatial synapse (``stored``: its delay
+    is the stored one)."""
+    return delay_code(dimensions, stored) + load_template("forward").template
 
 
 def back_spike_condition_code() -> str:
@@ -60,11 +72,12 @@ def back_spike_condition_code() -> str:
     return load_template("back_spike_condition").template
 
 
-def backward_code(dimensions: int, feedback: bool) -> str:
+def backward_code(dimensions: int, feedback: bool,
+                  stored: bool = False) -> str:
     """Back-spike (EventProp adjoint) code of a spatial synapse; with
     ``feedback`` the adjoint current is also sent to a LIF presynaptic
-    neuron."""
-    code = distance_delay_code(dimensions) + load_template("backward").template
+    neuron; with ``stored`` its delay is the stored one."""
+    code = delay_code(dimensions, stored) + load_template("backward").template
     if feedback:
         code += load_template("feedback").template
     return code
@@ -124,6 +137,43 @@ def target_positions_code(dimensions: int) -> str:
         f"{names.position(k)};" for k in range(dimensions)))
 
 
+def _synapse_ends(dense: bool) -> str:
+    if dense:
+        # GeNN 5.4.0's CUDA code for a custom update on DENSE connectivity
+        # declares id_pre / id_post without their semicolons, so code that
+        # reads them does not compile: derive both from the row-major
+        # synapse index instead (num_post synapses per row)
+        return ("const unsigned int pre = id_syn / num_post;\n"
+                "const unsigned int post = id_syn % num_post;")
+    return ("const unsigned int pre = id_pre;\n"
+            "const unsigned int post = id_post;")
+
+
+def position_table_code(dimensions: int) -> str:
+    """Custom update code copying positions ``X<k>`` into the
+    population's ``PositionTable`` (``i * D + k``)."""
+    check_dimensions(dimensions)
+    return load_template("position_table").substitute(copies="\n".join(
+        f"{names.POSITION_TABLE}[(id * {dimensions}) + {k}] = "
+        f"{names.position(k)};" for k in range(dimensions)))
+
+
+def synapse_delay_code(dimensions: int, dense: bool = True) -> str:
+    """Custom update code storing a spatial synapse's delay [timesteps]
+    from the position tables of its two populations (``dense``: the
+    synapse group's connectivity is DENSE, else SPARSE)."""
+    check_dimensions(dimensions)
+    pre, post = names.PRE_POSITION_TABLE, names.POST_POSITION_TABLE
+    return load_template("synapse_delay").substitute(
+        synapse_ends=_synapse_ends(dense),
+        displacements="\n".join(
+            f"const scalar dx{k} = {post}[(post * {dimensions}) + {k}] - "
+            f"{pre}[(pre * {dimensions}) + {k}];"
+            for k in range(dimensions)),
+        squared_sum=_squared_sum("dx", dimensions),
+        delay_var=names.SYNAPSE_DELAY)
+
+
 def transpose_code(zero_source: bool, wiring_cost: bool = False,
                    dense: bool = True) -> str:
     """Custom update code writing a synapse's delay gradient into its
@@ -132,18 +182,8 @@ def transpose_code(zero_source: bool, wiring_cost: bool = False,
     ``wiring_cost`` it also applies the wiring cost's weight gradient and
     hands ``strength * |w|`` to the mirror. ``dense`` says whether the
     spatial synapse group has DENSE (else SPARSE) connectivity."""
-    if dense:
-        # GeNN 5.4.0's CUDA code for a custom update on DENSE connectivity
-        # declares id_pre / id_post without their semicolons, so code that
-        # reads them does not compile: derive both from the row-major
-        # synapse index instead (num_post synapses per row)
-        synapse_ends = ("const unsigned int pre = id_syn / num_post;\n"
-                        "const unsigned int post = id_syn % num_post;")
-    else:
-        synapse_ends = ("const unsigned int pre = id_pre;\n"
-                        "const unsigned int post = id_post;")
     return load_template("transpose").substitute(
-        synapse_ends=synapse_ends,
+        synapse_ends=_synapse_ends(dense),
         zero_source="Gradient = 0.0;" if zero_source else "",
         wiring=load_template("wiring_cost").template if wiring_cost else "")
 

@@ -28,6 +28,16 @@ POSITION_POST = "XPost"
 POSITION_DELAY_GRADIENT = "PositionDelayGradient"
 #: Its sum over the batch lanes (batch size > 1)
 REDUCED_POSITION_DELAY_GRADIENT = "ReducedPositionDelayGradient"
+#: Per-synapse delay [timesteps] stored once per batch (``stored_delays``):
+#: one copy shared by every batch lane
+SYNAPSE_DELAY = "Delay"
+#: A placed population's positions as one array ``i * D + k`` (extra
+#: global parameter) that the PositionDelay updates read
+POSITION_TABLE = "PositionTable"
+#: The PositionDelay update's references to the source's and the
+#: target's position tables
+PRE_POSITION_TABLE = "PreTable"
+POST_POSITION_TABLE = "PostTable"
 
 # --------------------------------------------------------------------------
 # Mirror synapse group (target -> source) that scatters position gradients
@@ -69,8 +79,14 @@ DEEP_R_2 = "DeepR2"
 #: Distance-aware DEEP R's copy of the target population's positions
 TARGET_POSITIONS = "TargetPositions"
 
+#: Copy of the positions into each population's PositionTable
+POSITION_TABLE_UPDATE = "PositionTableUpdate"
+#: Computation of every stored synapse delay from the position tables
+POSITION_DELAY = "PositionDelay"
+
 #: Every custom update group above, in the order a training batch runs them
-POSITION_UPDATE_GROUPS = (POSITION_GATHER, POSITION_LEARN, POSITION_PROJECT,
+POSITION_UPDATE_GROUPS = (POSITION_TABLE_UPDATE, POSITION_DELAY,
+                          POSITION_GATHER, POSITION_LEARN, POSITION_PROJECT,
                           POSITION_SYNC, POSITION_ZERO, POSITION_REDUCE,
                           POSITION_TRANSPOSE)
 

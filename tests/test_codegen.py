@@ -60,6 +60,12 @@ def test_every_template_renders_without_unfilled_slots():
         for wiring in (True, False):
             for dense in (True, False):
                 rendered.append(codegen.transpose_code(zero, wiring, dense))
+    for d in DIMENSIONS:
+        rendered += [codegen.forward_code(d, stored=True),
+                     codegen.backward_code(d, True, stored=True),
+                     codegen.position_table_code(d),
+                     codegen.synapse_delay_code(d, dense=True),
+                     codegen.synapse_delay_code(d, dense=False)]
     rendered += [codegen.batch_reduce_code(), codegen.scatter_condition_code(),
                  codegen.back_spike_condition_code()]
     for code in rendered:
@@ -103,6 +109,61 @@ def test_forward_and_backward_code_use_the_distance_delay(dimensions):
     feedback = codegen.backward_code(dimensions, feedback=True)
     assert ("addToPre(g * (LambdaV_post[delay] - LambdaI_post[delay]));"
             in feedback)
+
+
+@pytest.mark.parametrize("dense", [True, False])
+@pytest.mark.parametrize("dimensions", DIMENSIONS)
+def test_stored_delay_code_matches_the_distance_delay(dimensions, dense):
+    # PositionTableUpdate then PositionDelay store, for every synapse, the
+    # delay that distance_delay_code computes at each spike
+    rng = np.random.default_rng(10 + dimensions)
+    scale, offset, eps, max_delay = 7.5, 0.5, 0.1, 12
+    num_pre, num_post = 4, 5
+    pre = rng.uniform(-1, 1, (num_pre, dimensions))
+    post = rng.uniform(-1, 1, (num_post, dimensions))
+    tables = []
+    for positions in (pre, post):
+        table = [0.0] * positions.size
+        for i in range(len(positions)):
+            run_c(codegen.position_table_code(dimensions), id=i,
+                  **{names.POSITION_TABLE: table},
+                  **{names.position(k): positions[i, k]
+                     for k in range(dimensions)})
+        np.testing.assert_array_equal(table, positions.reshape(-1))
+        tables.append(table)
+    code = codegen.synapse_delay_code(dimensions, dense=dense)
+    params = {"Scale": scale, "Offset": offset, "Eps": eps,
+              "MaxDelay": max_delay}
+    for i in range(num_pre):
+        for j in range(num_post):
+            ends = ({"id_syn": i * num_post + j} if dense
+                    else {"id_pre": i, "id_post": j})
+            stored = run_c(code, num_post=num_post,
+                           **{names.PRE_POSITION_TABLE: tables[0],
+                              names.POST_POSITION_TABLE: tables[1]},
+                           **params, **ends)[names.SYNAPSE_DELAY]
+            computed = run_c(
+                codegen.distance_delay_code(dimensions), **params,
+                **{names.position_pre(k): pre[i, k]
+                   for k in range(dimensions)},
+                **{names.position_post(k): post[j, k]
+                   for k in range(dimensions)})["delay"]
+            assert stored == computed
+    assert ("id_pre" in code) != dense
+
+
+@pytest.mark.parametrize("dimensions", DIMENSIONS)
+def test_stored_forward_and_backward_code_read_the_stored_delay(dimensions):
+    read = f"const int delay = {names.SYNAPSE_DELAY};"
+    forward = codegen.forward_code(dimensions, stored=True)
+    backward = codegen.backward_code(dimensions, True, stored=True)
+    for code in (forward, backward):
+        assert read in code
+        assert "sqrt" not in code and names.POSITION_PRE not in code
+    assert forward.endswith(codegen.forward_code(dimensions).split(
+        codegen.distance_delay_code(dimensions))[1])
+    assert backward.split(read + "\n")[1] == codegen.backward_code(
+        dimensions, True).split(codegen.distance_delay_code(dimensions))[1]
 
 
 @pytest.mark.parametrize("dimensions", DIMENSIONS)

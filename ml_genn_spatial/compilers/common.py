@@ -23,8 +23,10 @@ code reads ``XPre<k>`` / ``XPost<k>``, so the templates do not change.
 """
 import numpy as np
 
-from pygenn import VarAccess, VarAccessMode
-from ml_genn.callbacks import Callback
+from pygenn import (SynapseMatrixConnectivity, VarAccess, VarAccessMode,
+                    create_egp_ref, create_var_ref, create_wu_var_ref)
+from ml_genn.callbacks import Callback, CustomUpdateOnBatchBegin
+from ml_genn.utils.model import CustomUpdateModel
 from ml_genn.utils.value import is_value_constant
 
 from .. import codegen, names
@@ -159,9 +161,10 @@ def add_position_vars(model, pop, layout, compile_state=None):
                 (pop, names.position(k)))
 
 
-def forward_model(layout, conn) -> tuple:
+def forward_model(layout, conn, stored: bool = False) -> tuple:
     """Weight-update model fragments of a spatial synapse group's forward
-    pass: (model dict, pre end, post end)."""
+    pass: (model dict, pre end, post end). With ``stored`` the delay is
+    the synapse's stored ``Delay`` (:func:`add_stored_delays`)."""
     dimensions = get_space(conn.source()).dimensions
     pre = layout.end(conn.source(), names.POSITION_PRE)
     post = layout.end(conn.target(), names.POSITION_POST)
@@ -170,8 +173,87 @@ def forward_model(layout, conn) -> tuple:
              "pre_vars": pre.vars, "post_vars": post.vars,
              "pre_neuron_var_refs": pre.refs,
              "post_neuron_var_refs": post.refs,
-             "pre_spike_syn_code": codegen.forward_code(dimensions)}
+             "pre_spike_syn_code": codegen.forward_code(dimensions, stored)}
+    if stored:
+        model["vars"].append((names.SYNAPSE_DELAY,
+                              delay_type(conn.connectivity.max_delay_steps),
+                              VarAccess.READ_ONLY))
     return model, pre, post
+
+
+def delay_type(max_delay_steps: int) -> str:
+    """The smallest unsigned GeNN type that holds a stored delay of up to
+    ``max_delay_steps`` timesteps."""
+    if max_delay_steps <= 0xFF:
+        return "uint8_t"
+    if max_delay_steps <= 0xFFFF:
+        return "uint16_t"
+    return "uint32_t"
+
+
+def add_position_table(model, pop, layout):
+    """Add a placed population's ``PositionTable`` array (``i * D + k``)
+    to its neuron model, for the PositionDelay updates of stored delays."""
+    model.add_egp(names.POSITION_TABLE, "scalar*",
+                  np.ascontiguousarray(layout.positions[pop], dtype=np.float32)
+                  .reshape(-1))
+
+
+def add_stored_delays(compiler, genn_model, layout, neuron_populations,
+                      connection_populations) -> list:
+    """Custom updates that store every spatial synapse's delay: per placed
+    population a copy of its positions into its ``PositionTable``
+    (``PositionTableUpdate``), then per spatial connection the delays
+    from the two tables (``PositionDelay``, one value per synapse shared
+    by all batch lanes). Returns the callbacks that run both, in this
+    order, at the start of every batch: positions change only between
+    batches (optimiser, ``Network.load``, user code), so the delays of a
+    batch always follow its positions."""
+    for i, pop in enumerate(layout.populations):
+        dimensions = get_space(pop).dimensions
+        genn_pop = neuron_populations[pop]
+        compiler.add_custom_update(
+            genn_model,
+            CustomUpdateModel(
+                {"var_refs": position_refs(dimensions, names.POSITION),
+                 "extra_global_param_refs": [(names.POSITION_TABLE,
+                                              "scalar*")],
+                 "update_code": codegen.position_table_code(dimensions)},
+                {}, {},
+                {names.position(k): create_var_ref(genn_pop,
+                                                   names.position(k))
+                 for k in range(dimensions)}, {},
+                {names.POSITION_TABLE: create_egp_ref(
+                    genn_pop, names.POSITION_TABLE)}),
+            names.POSITION_TABLE_UPDATE,
+            f"CU{names.POSITION_TABLE_UPDATE}{i}")
+    for i, conn in enumerate(layout.connections):
+        dimensions = get_space(conn.source()).dimensions
+        genn_syn = connection_populations[conn]
+        compiler.add_custom_update(
+            genn_model,
+            CustomUpdateModel(
+                {"params": list(SPATIAL_PARAM_TYPES),
+                 "var_refs": [(names.SYNAPSE_DELAY,
+                               delay_type(conn.connectivity.max_delay_steps))],
+                 "extra_global_param_refs": [
+                     (names.PRE_POSITION_TABLE, "scalar*"),
+                     (names.POST_POSITION_TABLE, "scalar*")],
+                 "update_code": codegen.synapse_delay_code(
+                     dimensions, dense=not (genn_syn.matrix_type
+                                            & SynapseMatrixConnectivity
+                                            .SPARSE))},
+                layout.spatial_params(conn), {},
+                {names.SYNAPSE_DELAY: create_wu_var_ref(
+                    genn_syn, names.SYNAPSE_DELAY)}, {},
+                {names.PRE_POSITION_TABLE: create_egp_ref(
+                    neuron_populations[conn.source()], names.POSITION_TABLE),
+                 names.POST_POSITION_TABLE: create_egp_ref(
+                     neuron_populations[conn.target()],
+                     names.POSITION_TABLE)}),
+            names.POSITION_DELAY, f"CU{names.POSITION_DELAY}{i}")
+    return [CustomUpdateOnBatchBegin(names.POSITION_TABLE_UPDATE),
+            CustomUpdateOnBatchBegin(names.POSITION_DELAY)]
 
 
 class SpatialDelays:

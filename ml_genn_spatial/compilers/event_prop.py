@@ -14,7 +14,8 @@ from ..connectivity import SpatialSparse
 from ..geometry import check_finite_scalar
 from ..placement import get_space
 from .common import (PositionStorageCheck, SpatialDelays, SpatialLayout,
-                     add_position_vars, check_backend_batch, forward_model,
+                     add_position_table, add_position_vars,
+                     add_stored_delays, check_backend_batch, forward_model,
                      has_delay)
 from .deep_r import DistanceAwareDeepR
 from .position_gradients import add_position_gradient_pipeline
@@ -51,14 +52,27 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
                             name (default: mlGeNN's Adam with its default
                             learning rate); box bounds of the space clamp
                             it, ball bounds project after each step
+        stored_delays:      True (default): at the start of every batch
+                            a custom update computes each spatial
+                            synapse's delay [timesteps] from the
+                            positions and stores it in one byte per
+                            synapse (two beyond 255 timesteps), shared by
+                            every batch lane; the forward and backward
+                            passes read it. False: both passes compute the
+                            distance, with its square root, at every spike
+                            and nothing is stored per synapse. Both give
+                            the same delays and gradients
+                            (``benchmarks/README.md`` compares their time)
         kwargs:             the arguments of
                             :class:`ml_genn.compilers.EventPropCompiler`
                             (``example_timesteps``, ``losses``,
                             ``optimiser``, ``dt`` [ms], ``batch_size``...)
     """
 
-    def __init__(self, *args, position_optimiser="adam", **kwargs):
+    def __init__(self, *args, position_optimiser="adam",
+                 stored_delays: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.stored_delays = bool(stored_delays)
         check_optimiser_learning_rate(self._optimiser, "optimiser")
         self._position_optimiser = check_optimiser_learning_rate(
             get_object(position_optimiser, Optimiser, "Optimiser",
@@ -110,6 +124,8 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         if pop not in self._layout.positions:
             return model
         add_position_vars(model, pop, self._layout, compile_state)
+        if self.stored_delays:
+            add_position_table(model, pop, self._layout)
         dimensions = get_space(pop).dimensions
         # Position gradient per neuron and component: an array rather than
         # variables, so it costs nothing outside the scatter timesteps
@@ -131,7 +147,8 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
                                       f"must have trainable weights")
         dimensions = get_space(conn.source()).dimensions
         feedback = isinstance(conn.source().neuron, LeakyIntegrateFire)
-        model, pre, post = forward_model(self._layout, conn)
+        model, pre, post = forward_model(self._layout, conn,
+                                         self.stored_delays)
         model["params"] = [("TauSyn", "scalar")] + model["params"]
         model["vars"] += [("Gradient", "scalar"),
                           (names.POSITION_DELAY_GRADIENT, "scalar")]
@@ -142,10 +159,12 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
                                             ("LambdaV_post", "scalar")])
         model["pre_event_threshold_condition_code"] = (
             codegen.back_spike_condition_code())
-        model["pre_event_syn_code"] = codegen.backward_code(dimensions,
-                                                            feedback)
+        model["pre_event_syn_code"] = codegen.backward_code(
+            dimensions, feedback, self.stored_delays)
         var_vals = {"g": connect_snippet.weight, "Gradient": 0.0,
                     names.POSITION_DELAY_GRADIENT: 0.0}
+        if self.stored_delays:
+            var_vals[names.SYNAPSE_DELAY] = 0   # PositionDelay sets it
         if self.batch_size > 1:
             # Target of the batch reduction of the delay gradient
             model["vars"].append((names.REDUCED_POSITION_DELAY_GRADIENT,
@@ -188,6 +207,14 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         # First of the callbacks: at the end of a batch the delay gradient
         # is transposed before mlGeNN's DEEP R rewires the connections
         compiled.base_train_callbacks.insert(0, scatter)
+        if self.stored_delays:
+            # Before anything else in a batch: the delays of its positions
+            delay_updates = add_stored_delays(
+                self, genn_model, self._layout, neuron_populations,
+                connection_populations)
+            compiled.base_train_callbacks[:0] = delay_updates
+            compiled.base_validate_callbacks[:0] = [
+                type(c)(c.name) for c in delay_updates]
         compiled.base_train_callbacks.append(
             PositionStorageCheck(self._layout))
         return compiled
