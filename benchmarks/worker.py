@@ -219,9 +219,9 @@ def _spike_queue_slots(genn_model, pop) -> int:
     return int(pop._num_delay_slots) if queued else 1
 
 
-def _internal_records(kind, group, runtime, names):
+def _internal_records(kind, group, runtime, array_names):
     records = []
-    for name in names:
+    for name in array_names:
         try:
             array = runtime.get_array(group, name)
         except (IndexError, KeyError, RuntimeError):
@@ -375,11 +375,11 @@ def group_summaries(genn_model) -> list:
 
 
 def _custom_update_groups(genn_model) -> list:
-    names = {cu.update_group_name
-             for cu in genn_model.custom_updates.values()}
-    names |= {ccu.update_group_name
-              for ccu in genn_model.custom_connectivity_updates.values()}
-    return sorted(names)
+    groups = {cu.update_group_name
+              for cu in genn_model.custom_updates.values()}
+    groups |= {ccu.update_group_name
+               for ccu in genn_model.custom_connectivity_updates.values()}
+    return sorted(groups)
 
 
 def kernel_times(genn_model, cu_groups) -> dict:

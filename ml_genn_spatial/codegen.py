@@ -96,16 +96,19 @@ def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
                          distance_delay_code(dimensions).splitlines())
     return load_template("scatter").substitute(
         distance=distance, direction=direction, dimensions=dimensions,
-        wiring_load=("    const scalar wiring = WiringT[id_syn];"
-                     if wiring_cost else ""),
+        wiring_load=_fragment("scatter_wiring_load", wiring_cost),
         wiring_nonzero=" || wiring != 0.0" if wiring_cost else "",
         wiring_term="wiring" if wiring_cost else "0.0",
         # With a wiring cost every pair's distance is recorded (component 0)
         work_condition="true" if wiring_cost else "delayGradient != 0.0",
-        record_distance=("        if (component == 0) {\n"
-                         "            DistanceT[id_syn] = dist;\n        }"
-                         if wiring_cost else ""),
-        wiring_clear="    WiringT[id_syn] = 0.0;" if wiring_cost else "")
+        record_distance=_fragment("scatter_record_distance", wiring_cost),
+        wiring_clear=_fragment("scatter_wiring_clear", wiring_cost))
+
+
+def _fragment(name: str, present: bool) -> str:
+    """The snippet ``name`` (without its last newline) where ``present``,
+    else nothing."""
+    return load_template(name).template.rstrip("\n") if present else ""
 
 
 def scatter_condition_code() -> str:
@@ -138,15 +141,8 @@ def target_positions_code(dimensions: int) -> str:
 
 
 def _synapse_ends(dense: bool) -> str:
-    if dense:
-        # GeNN 5.4.0's CUDA code for a custom update on DENSE connectivity
-        # declares id_pre / id_post without their semicolons, so code that
-        # reads them does not compile: derive both from the row-major
-        # synapse index instead (num_post synapses per row)
-        return ("const unsigned int pre = id_syn / num_post;\n"
-                "const unsigned int post = id_syn % num_post;")
-    return ("const unsigned int pre = id_pre;\n"
-            "const unsigned int post = id_post;")
+    return load_template("synapse_ends_dense" if dense
+                         else "synapse_ends_sparse").template.rstrip("\n")
 
 
 def position_table_code(dimensions: int) -> str:
@@ -210,10 +206,12 @@ def project_ball_code(dimensions: int) -> str:
     """Custom update code projecting ``X<k>`` into a ball."""
     check_dimensions(dimensions)
     return load_template("project_ball").substitute(
-        offsets="\n".join(f"const scalar c{k} = X{k} - Centre{k};"
+        offsets="\n".join(f"const scalar c{k} = {names.position(k)} - "
+                          f"{names.ball_centre(k)};"
                           for k in range(dimensions)),
         squared_sum=_squared_sum("c", dimensions),
-        shrink="\n".join(f"    X{k} = Centre{k} + (c{k} * shrink);"
+        shrink="\n".join(f"    {names.position(k)} = "
+                         f"{names.ball_centre(k)} + (c{k} * shrink);"
                          for k in range(dimensions)))
 
 
@@ -224,6 +222,7 @@ def regrowth_code(dimensions: int) -> str:
     check_dimensions(dimensions)
     return load_template("regrowth").substitute(
         displacements="\n".join(
-            f"            const scalar dx{k} = TargetPositions[(j * "
-            f"{dimensions}) + {k}] - X{k};" for k in range(dimensions)),
+            f"            const scalar dx{k} = {names.TARGET_POSITIONS}[(j * "
+            f"{dimensions}) + {k}] - {names.position(k)};"
+            for k in range(dimensions)),
         squared_sum=_squared_sum("dx", dimensions))

@@ -84,11 +84,10 @@ POSITION_TABLE_UPDATE = "PositionTableUpdate"
 #: Computation of every stored synapse delay from the position tables
 POSITION_DELAY = "PositionDelay"
 
-#: Every custom update group above, in the order a training batch runs them
-POSITION_UPDATE_GROUPS = (POSITION_TABLE_UPDATE, POSITION_DELAY,
-                          POSITION_GATHER, POSITION_LEARN, POSITION_PROJECT,
-                          POSITION_SYNC, POSITION_ZERO, POSITION_REDUCE,
-                          POSITION_TRANSPOSE)
+def ball_centre(k: int) -> str:
+    """Name of coordinate ``k`` of a ball bound's centre (a parameter of
+    the projection custom update, ``Centre<k>``)."""
+    return f"Centre{k}"
 
 
 def position(k: int) -> str:

@@ -108,6 +108,7 @@ def _genn_cases():
         (lambda: compiler(position_optimiser=Adam(NAN)),
          "position_optimiser"),
         (lambda: compiler(optimiser=Adam(-0.01)), "optimiser"),
+        (lambda: compiler(delay_optimiser=Adam(-0.1)), "delay_optimiser"),
         (lambda: prune(spatial_connection(), sparsity=1.0), "sparsity"),
         (lambda: prune(spatial_connection(), sparsity=-0.5), "sparsity"),
         (lambda: prune(spatial_connection(), sparsity=0.5, by="age"), "by"),

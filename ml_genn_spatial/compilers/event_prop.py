@@ -74,7 +74,11 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         super().__init__(*args, **kwargs)
         self.stored_delays = bool(stored_delays)
         check_optimiser_learning_rate(self._optimiser, "optimiser")
-        self._position_optimiser = check_optimiser_learning_rate(
+        check_optimiser_learning_rate(self._delay_optimiser,
+                                      "delay_optimiser")
+        #: Optimiser of the positions (the position-gradient pipeline
+        #: builds its custom updates)
+        self.position_optimiser = check_optimiser_learning_rate(
             get_object(position_optimiser, Optimiser, "Optimiser",
                        default_optimisers),
             "position_optimiser")
@@ -202,7 +206,7 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         if self._add_target_positions_sync(genn_model, neuron_populations):
             scatter.sync = True
         if optimiser_updates:
-            compiled.optimisers.append((self._position_optimiser,
+            compiled.optimisers.append((self.position_optimiser,
                                         optimiser_updates))
         # First of the callbacks: at the end of a batch the delay gradient
         # is transposed before mlGeNN's DEEP R rewires the connections

@@ -227,7 +227,7 @@ def _add_position_learning(compiler, genn_model, pop, genn_pop, gather,
     updates = []
     for k in range(space.dimensions):
         clamp = None if low is None else (float(low[k]), float(high[k]))
-        optimiser_model = compiler._position_optimiser.get_model(
+        optimiser_model = compiler.position_optimiser.get_model(
             create_var_ref(gather, names.gathered_gradient(k)),
             create_var_ref(genn_pop, names.position(k)), False, clamp)
         updates.append(compiler.add_custom_update(
@@ -240,7 +240,7 @@ def _add_position_learning(compiler, genn_model, pop, genn_pop, gather,
                        dtype=float), (space.dimensions,))
         project_model = {
             "params": ([("Radius", "scalar")]
-                       + [(f"Centre{k}", "scalar")
+                       + [(names.ball_centre(k), "scalar")
                           for k in range(space.dimensions)]),
             "var_refs": [(names.position(k), "scalar")
                          for k in range(space.dimensions)],
@@ -250,7 +250,7 @@ def _add_position_learning(compiler, genn_model, pop, genn_pop, gather,
             CustomUpdateModel(
                 project_model,
                 {"Radius": float(space.radius),
-                 **{f"Centre{k}": float(centre[k])
+                 **{names.ball_centre(k): float(centre[k])
                     for k in range(space.dimensions)}},
                 {},
                 {names.position(k): create_var_ref(genn_pop,

@@ -1,0 +1,1 @@
+    WiringT[id_syn] = 0.0;
