@@ -6,6 +6,8 @@ import numpy as np
 from ml_genn.callbacks import BatchProgressBar, Callback
 from ml_genn.utils.data import preprocess_spikes
 
+from .schedule import learning_rate_scale
+
 #: Seconds between progress-bar redraws when the output is not a terminal
 #: (the scripts print one line per epoch there instead)
 _PIPE_INTERVAL = 30.0
@@ -60,6 +62,38 @@ class AdamWarmUp(Callback):
         self._step += 1
         for o in self._optimisers:
             o.alpha = self._final[id(o)] * scale
+
+
+class LearningRateSchedule(Callback):
+    """Set every optimiser's learning rate before each batch to its own
+    value times :func:`~.schedule.learning_rate_scale` (positions, delays
+    and weights alike).
+
+    Args:
+        schedule:       ``"constant"`` or ``"cosine"``
+        total_steps:    batches of the whole run
+        warm_up_steps:  batches of linear warm-up
+        first_step:     batch number of the first batch (after a resume)
+    """
+
+    def __init__(self, schedule: str, total_steps: int,
+                 warm_up_steps: int = 0, first_step: int = 0):
+        learning_rate_scale(schedule, 0, total_steps, warm_up_steps)
+        self.schedule, self.total_steps = schedule, total_steps
+        self.warm_up_steps, self._step = warm_up_steps, first_step
+        self._peak = {}
+
+    def set_params(self, compiled_network, **kwargs):
+        self._optimisers = [o for o, _ in compiled_network.optimisers]
+        for o in self._optimisers:
+            self._peak.setdefault(id(o), o.alpha)
+
+    def on_batch_begin(self, batch):
+        scale = learning_rate_scale(self.schedule, self._step,
+                                    self.total_steps, self.warm_up_steps)
+        self._step += 1
+        for o in self._optimisers:
+            o.alpha = self._peak[id(o)] * scale
 
 
 def genn_spikes(trains, num_inputs: int) -> list:
