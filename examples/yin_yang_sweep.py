@@ -30,6 +30,11 @@ RECIPE = {"backend": "single_threaded_cpu", "train_size": 5000,
           "dt": 0.1, "max_delay": 5.0, "epochs": 40, "lr": 0.002,
           "position_lr": 0.002, "lr_schedule": "cosine"}
 
+#: --gpu: the recipe at the paper's scale (batch 150, dt 0.01 ms, 300
+#: epochs of 34 batches, about its 10 000 steps, 500 warm-up batches)
+GPU_RECIPE = dict(RECIPE, backend="cuda", batch_size=150, dt=0.01,
+                  epochs=300, lr_warm_up=500)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 parser = argparse.ArgumentParser(
@@ -42,8 +47,12 @@ parser.add_argument("--seeds", type=runs.positive_int, default=5,
                     help="seeds 1 ... N of every D")
 parser.add_argument("-j", "--jobs", type=runs.positive_int, default=2,
                     help="runs side by side (one core each on the CPU)")
-parser.add_argument("--results", default="examples/results/yin_yang_sweep.json",
-                    help="the sweep file (relative to the repository)")
+parser.add_argument("--gpu", action="store_true",
+                    help="GPU_RECIPE (CUDA, the paper's scale) instead of "
+                         "RECIPE; default --results yin_yang_sweep_gpu.json")
+parser.add_argument("--results", default=None,
+                    help="the sweep file (relative to the repository); "
+                         "default: examples/results/yin_yang_sweep.json")
 parser.add_argument("--runs", default="runs/yin_yang_sweep",
                     help="folder of the run folders and logs (relative to "
                          "the repository)")
@@ -57,7 +66,7 @@ parser.add_argument("--figure", default=None,
 
 def load_recipe(args) -> dict:
     if args.recipe is None:
-        return dict(RECIPE)
+        return dict(GPU_RECIPE if args.gpu else RECIPE)
     try:
         with open(args.recipe) as f:
             recipe = json.load(f)
@@ -143,6 +152,11 @@ def figure(args) -> None:
 
 def main(argv=None):
     args = parser.parse_args(argv)
+    if args.gpu and args.recipe is not None:
+        parser.error("--gpu and --recipe both choose the recipe: give one")
+    if args.results is None:
+        args.results = os.path.join("examples", "results", "yin_yang_sweep"
+                                    + ("_gpu" if args.gpu else "") + ".json")
     if args.figure is not None:
         return figure(args)
     return train(args, load_recipe(args))

@@ -157,3 +157,36 @@ def test_tiny_sweep_end_to_end_on_the_reference(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert figure.stat().st_size > 1000
+
+
+def _example(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f"example_{name}", ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sweep_recipes_are_options_of_yin_yang():
+    sweeper, yin_yang = _example("yin_yang_sweep"), _example("yin_yang")
+    for recipe in (sweeper.RECIPE, sweeper.GPU_RECIPE):
+        argv = sweep.run_argv(recipe, "3", 2, "runs/x")
+        args = yin_yang.parser.parse_args(argv[2:])
+        for key, value in recipe.items():
+            assert getattr(args, key) == value, key
+        assert (args.dimensions, args.seed) == (3, 2)
+    # The official split
+    assert (sweeper.RECIPE["train_size"], sweeper.RECIPE["validation_size"],
+            sweeper.RECIPE["test_size"]) == (5000, 1000, 1000)
+    gpu = sweeper.GPU_RECIPE
+    assert (gpu["backend"], gpu["batch_size"], gpu["dt"]) == \
+        ("cuda", 150, 0.01)
+
+
+def test_gpu_and_recipe_together_are_refused(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "yin_yang_sweep.py"),
+         "--gpu", "--recipe", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--gpu" in done.stderr
