@@ -478,3 +478,48 @@ def test_yin_yang_genn_without_positions(tmp_path, dimensions, capfd):
     out, err = capfd.readouterr()
     assert "it/s" not in out + err and "\r" not in out + err
     assert "epoch 0, train" in out
+
+
+def _check_tested_epoch(output, results):
+    """The run tested the best validation epoch's checkpoint: its
+    positions are the layout's (written from the tested network)."""
+    epoch, _ = runs.best_validation_epoch(results["epochs"])
+    assert results["tested_epoch"] == epoch
+    assert "validation" in results["tested_epoch_reason"]
+    layout = runs.load_layout(str(output / "layout.npz"))
+    np.testing.assert_allclose(
+        layout.positions["hidden"][:, 0],
+        np.load(output / "checkpoints" / f"{epoch}-hidden-X0.npy"),
+        rtol=1e-6)
+
+
+def test_yin_yang_tests_the_best_validation_epoch_on_the_reference(
+        tmp_path):
+    output = tmp_path / "yy"
+    # A run whose validation accuracy peaks before its last epoch
+    _script("yin_yang").main([
+        "--backend", "reference", "--train-size", "48", "--validation-size",
+        "24", "--test-size", "9", "--hidden", "10", "--dt", "0.5",
+        "--batch-size", "4", "--epochs", "6", "--lr", "0.05",
+        "--position-lr", "0.1", "--output", str(output)])
+    results, _ = _check_run(output, 10, 3, 6)
+    assert results["tested_epoch"] < 5
+    _check_tested_epoch(output, results)
+    # The learning-rate schedule options run on the reference too
+    _script("yin_yang").main([*TINY, "--output", str(output), "--epochs",
+                              "2", "--lr-schedule", "cosine",
+                              "--lr-warm-up", "2", "--overwrite"])
+    assert runs.read_results(str(output / "results.json"))["config"][
+        "lr_schedule"] == "cosine"
+
+
+@pytest.mark.genn
+def test_yin_yang_genn_tests_the_best_validation_epoch(tmp_path):
+    output = tmp_path / "yy"
+    _script("yin_yang").main([
+        "--output", str(output), "--train-size", "12", "--validation-size",
+        "6", "--test-size", "6", "--hidden", "8", "--dt", "1.0",
+        "--epochs", "3", "--lr-schedule", "cosine", "--position-lr", "0.2",
+        "--backend", "single_threaded_cpu"])
+    results, _ = _check_run(output, 8, 3, 3)
+    _check_tested_epoch(output, results)
