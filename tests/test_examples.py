@@ -515,11 +515,20 @@ def test_yin_yang_tests_the_best_validation_epoch_on_the_reference(
 
 @pytest.mark.genn
 def test_yin_yang_genn_tests_the_best_validation_epoch(tmp_path):
+    argv = ["--train-size", "12", "--validation-size", "6", "--test-size",
+            "6", "--hidden", "8", "--dt", "1.0", "--epochs", "3",
+            "--lr-schedule", "cosine", "--position-lr", "0.2", "--backend",
+            "single_threaded_cpu"]
+    for name in ("yy", "again"):
+        _script("yin_yang").main(argv + ["--output", str(tmp_path / name)])
     output = tmp_path / "yy"
-    _script("yin_yang").main([
-        "--output", str(output), "--train-size", "12", "--validation-size",
-        "6", "--test-size", "6", "--hidden", "8", "--dt", "1.0",
-        "--epochs", "3", "--lr-schedule", "cosine", "--position-lr", "0.2",
-        "--backend", "single_threaded_cpu"])
     results, _ = _check_run(output, 8, 3, 3)
     _check_tested_epoch(output, results)
+    # The same command gives the same run (what the sweep's recorded
+    # commands rely on): every checkpoint and the test accuracy
+    again = runs.read_results(str(tmp_path / "again" / "results.json"))
+    assert again["test_accuracy"] == results["test_accuracy"]
+    for path in sorted((output / "checkpoints").glob("*.npy")):
+        np.testing.assert_array_equal(
+            np.load(path), np.load(tmp_path / "again" / "checkpoints"
+                                   / path.name), err_msg=path.name)
