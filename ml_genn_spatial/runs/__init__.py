@@ -50,8 +50,9 @@ def __getattr__(name):
 
 
 __all__ = ["CLASS_COUNTS_FILE", "LAYOUT_FILE", "RESULTS_FILE", "RunError",
-           "RunFolder", "best_validation_epoch", "exit_on_error", "hidden_class_counts",
-           "read_results", "resume_command", "write_json",
+           "RunFolder", "best_validation_epoch", "exit_on_error",
+           "hidden_class_counts", "read_results", "resume_command",
+           "write_json",
            "ConnectionLayout", "Layout", "load_layout", "write_layout",
            "BACKENDS", "MAX_DIMENSIONS", "SPACE_BOUNDS",
            "add_lr_schedule_options", "check_options",
@@ -59,5 +60,6 @@ __all__ = ["CLASS_COUNTS_FILE", "LAYOUT_FILE", "RESULTS_FILE", "RunError",
            "dimensions", "fraction", "make_parser", "max_delay_steps",
            "non_negative_int", "non_negative_real", "positive_int",
            "positive_real", "resolve_backend", "resolve_batch_size", "share",
-           "sweep", "COSINE_FINAL_FRACTION", "LR_SCHEDULES", "learning_rate_scale",
+           "sweep", "COSINE_FINAL_FRACTION", "LR_SCHEDULES",
+           "learning_rate_scale",
            *_GENN_NAMES]
