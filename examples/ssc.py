@@ -178,8 +178,8 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
                 sparse_connections=sparse,
                 augment=augment if args.shift or args.blend else None)
 
-        # Test the last checkpoint with the training dt
-        network.load((args.epochs - 1,), serialiser)
+        # Test the best validation epoch (else the last) with the train dt
+        network.load((run.choose_test_epoch(),), serialiser)
         if space is not None:
             save_layout(network, run.layout_path)
         if mode == "per_synapse":

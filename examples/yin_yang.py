@@ -22,6 +22,7 @@ DEFAULTS = {"dimensions": 2, "hidden": 100, "recurrent": False, "epochs": 12,
             "gpu_batch_size": 32, "output": "runs/yin_yang"}
 
 parser = runs.make_parser(__doc__, DEFAULTS)
+runs.add_lr_schedule_options(parser)
 data_options = parser.add_argument_group("data")
 data_options.add_argument("--train-size", type=runs.positive_int,
                           default=3000, help="training examples")
@@ -160,19 +161,25 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     records = [ConnectivityRecord(c, f"connectivity_{c.name}")
                for c in sparse if space is not None]
 
+    batches = -(-args.train_size // batch_size)
+    schedule = runs.LearningRateSchedule(
+        args.lr_schedule, args.epochs * batches, args.lr_warm_up,
+        first_step=start_epoch * batches)
     with run.working_directory():  # GeNN generates its code here
         np.random.seed(args.seed + start_epoch)  # mlGeNN shuffles with it
         compiled = compiler.compile(network, name="yin_yang_train")
         with compiled:
             runs.train_epochs(
                 compiled, run, serialiser, x["train"], y["train"], out,
-                start_epoch, args.epochs, callbacks=records,
+                start_epoch, args.epochs, callbacks=[schedule, *records],
                 validation=((x["validation"], y["validation"])
                             if "validation" in x else None),
                 sparse_connections=sparse)
 
-        # Test the last checkpoint with the training dt
-        network.load((args.epochs - 1,), serialiser)
+        # Test the best validation epoch's checkpoint with the training dt
+        network.load((run.choose_test_epoch(),), serialiser)
+        if space is not None:
+            save_layout(network, run.layout_path)
         if mode == "per_synapse":
             runs.round_learned_delays(conns, steps)
         hidden.record_spikes = True  # for the spike counts per class
@@ -183,8 +190,6 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
         with compiled:
             results = runs.test(compiled, run, x["test"], y["test"], out,
                                 hidden, NUM_CLASSES)
-    if space is not None:
-        save_layout(network, run.layout_path)
     return results
 
 

@@ -478,3 +478,57 @@ def test_yin_yang_genn_without_positions(tmp_path, dimensions, capfd):
     out, err = capfd.readouterr()
     assert "it/s" not in out + err and "\r" not in out + err
     assert "epoch 0, train" in out
+
+
+def _check_tested_epoch(output, results):
+    """The run tested the best validation epoch's checkpoint: its
+    positions are the layout's (written from the tested network)."""
+    epoch, _ = runs.best_validation_epoch(results["epochs"])
+    assert results["tested_epoch"] == epoch
+    assert "validation" in results["tested_epoch_reason"]
+    layout = runs.load_layout(str(output / "layout.npz"))
+    np.testing.assert_allclose(
+        layout.positions["hidden"][:, 0],
+        np.load(output / "checkpoints" / f"{epoch}-hidden-X0.npy"),
+        rtol=1e-6)
+
+
+def test_yin_yang_tests_the_best_validation_epoch_on_the_reference(
+        tmp_path):
+    output = tmp_path / "yy"
+    # A run whose validation accuracy peaks before its last epoch
+    _script("yin_yang").main([
+        "--backend", "reference", "--train-size", "48", "--validation-size",
+        "24", "--test-size", "9", "--hidden", "10", "--dt", "0.5",
+        "--batch-size", "4", "--epochs", "6", "--lr", "0.05",
+        "--position-lr", "0.1", "--output", str(output)])
+    results, _ = _check_run(output, 10, 3, 6)
+    assert results["tested_epoch"] < 5
+    _check_tested_epoch(output, results)
+    # The learning-rate schedule options run on the reference too
+    _script("yin_yang").main([*TINY, "--output", str(output), "--epochs",
+                              "2", "--lr-schedule", "cosine",
+                              "--lr-warm-up", "2", "--overwrite"])
+    assert runs.read_results(str(output / "results.json"))["config"][
+        "lr_schedule"] == "cosine"
+
+
+@pytest.mark.genn
+def test_yin_yang_genn_tests_the_best_validation_epoch(tmp_path):
+    argv = ["--train-size", "12", "--validation-size", "6", "--test-size",
+            "6", "--hidden", "8", "--dt", "1.0", "--epochs", "3",
+            "--lr-schedule", "cosine", "--position-lr", "0.2", "--backend",
+            "single_threaded_cpu"]
+    for name in ("yy", "again"):
+        _script("yin_yang").main(argv + ["--output", str(tmp_path / name)])
+    output = tmp_path / "yy"
+    results, _ = _check_run(output, 8, 3, 3)
+    _check_tested_epoch(output, results)
+    # The same command gives the same run (what the sweep's recorded
+    # commands rely on): every checkpoint and the test accuracy
+    again = runs.read_results(str(tmp_path / "again" / "results.json"))
+    assert again["test_accuracy"] == results["test_accuracy"]
+    for path in sorted((output / "checkpoints").glob("*.npy")):
+        np.testing.assert_array_equal(
+            np.load(path), np.load(tmp_path / "again" / "checkpoints"
+                                   / path.name), err_msg=path.name)

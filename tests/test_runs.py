@@ -350,3 +350,67 @@ def test_warm_up_counts_batches_from_the_first_epoch_of_the_run():
     assert whole[-1] == pytest.approx(1e-3)      # held at the final value
     # A run resumed at epoch 1 carries on where the first one was
     assert alphas(1, 2) == pytest.approx(whole[4:])
+
+
+# ----------------------------------------------------------------------------
+# The tested epoch and the learning-rate schedule
+# ----------------------------------------------------------------------------
+def test_tested_epoch_is_the_best_validation_epoch_never_the_test():
+    epochs = [{"epoch": 0, "validation_accuracy": 0.80},
+              {"epoch": 1, "validation_accuracy": 0.93},
+              {"epoch": 2, "validation_accuracy": 0.91},
+              {"epoch": 3, "validation_accuracy": 0.93},
+              {"epoch": 4, "validation_accuracy": 0.90,
+               "test_accuracy": 0.99}]
+    epoch, reason = runs.best_validation_epoch(epochs)
+    assert epoch == 3  # the later of the tie, not the last or the test's
+    assert "0.9300" in reason and "0-4" in reason
+    epoch, reason = runs.best_validation_epoch(
+        [{"epoch": e, "validation_accuracy": None} for e in range(3)])
+    assert epoch == 2 and "no validation" in reason
+    with pytest.raises(runs.RunError, match="no epoch"):
+        runs.best_validation_epoch([])
+
+
+def test_run_folder_records_the_tested_epoch(tmp_path):
+    run = runs.RunFolder(str(tmp_path / "run"))
+    run.start({"epochs": 3})
+    for epoch, accuracy in enumerate([0.5, 0.9, 0.7]):
+        run.record_epoch(epoch, validation_accuracy=accuracy)
+    assert run.choose_test_epoch() == 1
+    saved = runs.read_results(run.results_path)
+    assert saved["tested_epoch"] == 1
+    assert "best validation accuracy" in saved["tested_epoch_reason"]
+
+
+def test_learning_rate_schedules():
+    scale = runs.learning_rate_scale
+    assert [scale("constant", s, 10) for s in (0, 9, 20)] == [1.0] * 3
+    # Linear warm-up to the peak, then half a cosine down to a tenth
+    assert [scale("cosine", s, 12, warm_up_steps=2) for s in (0, 1)] == \
+        [0.5, 1.0]
+    assert scale("cosine", 2, 12, warm_up_steps=2) == pytest.approx(1.0)
+    assert scale("cosine", 7, 12, warm_up_steps=2) == pytest.approx(0.55)
+    assert scale("cosine", 12, 12, warm_up_steps=2) == pytest.approx(0.1)
+    assert scale("cosine", 50, 12) == pytest.approx(0.1)
+    values = [scale("cosine", s, 100) for s in range(100)]
+    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert scale("constant", 0, 10, warm_up_steps=4) == 0.25
+    with pytest.raises(ValueError, match="schedule"):
+        scale("linear", 0, 10)
+    with pytest.raises(ValueError):
+        scale("cosine", -1, 10)
+
+
+def test_lr_schedule_options(tmp_path):
+    parser = runs.make_parser("test", dict(DEFAULTS,
+                                           output=str(tmp_path / "run")))
+    runs.add_lr_schedule_options(parser)
+    args = parser.parse_args([])
+    assert (args.lr_schedule, args.lr_warm_up) == ("constant", 0)
+    args = parser.parse_args(["--lr-schedule", "cosine", "--lr-warm-up",
+                              "500"])
+    assert (args.lr_schedule, args.lr_warm_up) == ("cosine", 500)
+    for argv in (["--lr-schedule", "linear"], ["--lr-warm-up", "-1"]):
+        with pytest.raises(SystemExit):
+            parser.parse_args(argv)

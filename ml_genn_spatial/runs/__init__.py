@@ -8,6 +8,9 @@
   ``hidden_class_counts.npy``) and :func:`exit_on_error`, which turns user
   errors and Ctrl-C into one line;
 - :mod:`.layout`: ``layout.npz``, written and read here;
+- :mod:`.schedule`: learning-rate schedules (warm-up, cosine decay);
+- :mod:`.sweep`: the Yin-Yang sweep file (recipe, runs, medians and
+  interquartile ranges) and each run's command;
 - :mod:`.reference`: the Yin-Yang network on the NumPy reference model, for
   machines without GeNN;
 - :mod:`.genn`: mlGeNN callbacks (progress bar that stays quiet in log
@@ -17,10 +20,15 @@
 from importlib import import_module
 
 from .folder import (CLASS_COUNTS_FILE, LAYOUT_FILE, RESULTS_FILE, RunError,
-                     RunFolder, exit_on_error, hidden_class_counts,
-                     read_results, resume_command, write_json)
+                     RunFolder, best_validation_epoch, exit_on_error,
+                     hidden_class_counts, read_results, resume_command,
+                     write_json)
 from ..layout_io import ConnectionLayout, Layout, load_layout, write_layout
+from .schedule import (COSINE_FINAL_FRACTION, LR_SCHEDULES,
+                       learning_rate_scale)
+from . import sweep
 from .options import (BACKENDS, MAX_DIMENSIONS, SPACE_BOUNDS,
+                      add_lr_schedule_options,
                       check_options, check_trial_time, delay_learning_rate,
                       delay_mode, dimensions, fraction, make_parser, share,
                       max_delay_steps, non_negative_int, non_negative_real,
@@ -28,6 +36,7 @@ from .options import (BACKENDS, MAX_DIMENSIONS, SPACE_BOUNDS,
                       resolve_batch_size)
 
 _GENN_NAMES = {"ProgressBar": ".genn", "AdamWarmUp": ".genn",
+               "LearningRateSchedule": ".genn",
                "genn_spikes": ".genn", "round_learned_delays": ".genn",
                "train_epochs": ".genn", "test": ".genn"}
 
@@ -41,12 +50,16 @@ def __getattr__(name):
 
 
 __all__ = ["CLASS_COUNTS_FILE", "LAYOUT_FILE", "RESULTS_FILE", "RunError",
-           "RunFolder", "exit_on_error", "hidden_class_counts",
-           "read_results", "resume_command", "write_json",
+           "RunFolder", "best_validation_epoch", "exit_on_error",
+           "hidden_class_counts", "read_results", "resume_command",
+           "write_json",
            "ConnectionLayout", "Layout", "load_layout", "write_layout",
-           "BACKENDS", "MAX_DIMENSIONS", "SPACE_BOUNDS", "check_options",
+           "BACKENDS", "MAX_DIMENSIONS", "SPACE_BOUNDS",
+           "add_lr_schedule_options", "check_options",
            "check_trial_time", "delay_learning_rate", "delay_mode",
            "dimensions", "fraction", "make_parser", "max_delay_steps",
            "non_negative_int", "non_negative_real", "positive_int",
            "positive_real", "resolve_backend", "resolve_batch_size", "share",
+           "sweep", "COSINE_FINAL_FRACTION", "LR_SCHEDULES",
+           "learning_rate_scale",
            *_GENN_NAMES]

@@ -115,6 +115,36 @@ def hidden_class_counts(counts, labels, num_classes: int) -> np.ndarray:
     return counts.T @ one_hot
 
 
+def best_validation_epoch(epochs: list) -> tuple:
+    """The epoch to test: the best validation accuracy, the later epoch on
+    a tie (it trained longer for the same result); the last epoch when no
+    entry has a validation accuracy.
+
+    Args:
+        epochs: ``results["epochs"]`` entries (``epoch``,
+                ``validation_accuracy`` or None)
+
+    Returns:
+        ``(epoch, reason)``, the reason a sentence for ``results.json``
+
+    Raises:
+        RunError: if ``epochs`` is empty
+    """
+    if not epochs:
+        raise RunError("no epoch has been trained: nothing to test")
+    validated = [e for e in epochs if e.get("validation_accuracy")
+                 is not None]
+    if not validated:
+        last = max(e["epoch"] for e in epochs)
+        return last, "the last epoch: the run has no validation split"
+    best = max(validated, key=lambda e: (e["validation_accuracy"],
+                                         e["epoch"]))
+    return best["epoch"], (
+        f"the best validation accuracy ({best['validation_accuracy']:.4f}) "
+        f"of epochs {min(e['epoch'] for e in validated)}-"
+        f"{max(e['epoch'] for e in validated)}, the later epoch on a tie")
+
+
 class RunFolder:
     """The files of one training run.
 
@@ -344,6 +374,21 @@ class RunFolder:
         """The last epoch recorded, or None."""
         epochs = [e["epoch"] for e in self.results["epochs"]]
         return max(epochs) if epochs else None
+
+    def choose_test_epoch(self) -> int:
+        """The epoch whose checkpoint is tested, recorded in the results
+        as ``tested_epoch`` with ``tested_epoch_reason``: the epoch of the
+        best validation accuracy (the later one on a tie), or the last
+        epoch when the run has no validation accuracies. Never chosen by
+        test accuracy.
+
+        Raises:
+            RunError: if no epoch is recorded
+        """
+        epoch, reason = best_validation_epoch(self.results["epochs"])
+        self.results.update(tested_epoch=epoch, tested_epoch_reason=reason)
+        self.save()
+        return epoch
 
     def save_class_counts(self, counts, labels, num_classes: int):
         """Write ``hidden_class_counts.npy`` from per-example hidden spike

@@ -6,6 +6,9 @@ import numpy as np
 from ml_genn.callbacks import BatchProgressBar, Callback
 from ml_genn.utils.data import preprocess_spikes
 
+from .schedule import learning_rate_scale
+
+
 class ProgressBar(BatchProgressBar):
     """mlGeNN's batch progress bar on a terminal; silent when the output
     is redirected (a bar redrawn every batch makes a log file huge).
@@ -62,6 +65,38 @@ class AdamWarmUp(Callback):
         scale = min(1.0, self.start_fraction * self.factor ** step)
         for o in self._optimisers:
             o.alpha = self._final[id(o)] * scale
+
+
+class LearningRateSchedule(Callback):
+    """Set every optimiser's learning rate before each batch to its own
+    value times :func:`~.schedule.learning_rate_scale` (positions, delays
+    and weights alike).
+
+    Args:
+        schedule:       ``"constant"`` or ``"cosine"``
+        total_steps:    batches of the whole run
+        warm_up_steps:  batches of linear warm-up
+        first_step:     batch number of the first batch (after a resume)
+    """
+
+    def __init__(self, schedule: str, total_steps: int,
+                 warm_up_steps: int = 0, first_step: int = 0):
+        learning_rate_scale(schedule, 0, total_steps, warm_up_steps)
+        self.schedule, self.total_steps = schedule, total_steps
+        self.warm_up_steps, self._step = warm_up_steps, first_step
+        self._peak = {}
+
+    def set_params(self, compiled_network, **kwargs):
+        self._optimisers = [o for o, _ in compiled_network.optimisers]
+        for o in self._optimisers:
+            self._peak.setdefault(id(o), o.alpha)
+
+    def on_batch_begin(self, batch):
+        scale = learning_rate_scale(self.schedule, self._step,
+                                    self.total_steps, self.warm_up_steps)
+        self._step += 1
+        for o in self._optimisers:
+            o.alpha = self._peak[id(o)] * scale
 
 
 def genn_spikes(trains, num_inputs: int) -> list:

@@ -8,6 +8,7 @@ import argparse
 import math
 
 from .folder import RunError, output_problem
+from .schedule import COSINE_FINAL_FRACTION, LR_SCHEDULES
 
 #: Largest number of spatial dimensions the scripts accept
 MAX_DIMENSIONS = 8
@@ -228,6 +229,21 @@ def make_parser(description: str, defaults: dict) -> argparse.ArgumentParser:
                        help="delete the run files in --output first")
     parser.set_defaults(gpu_batch_size=defaults["gpu_batch_size"])
     return parser
+
+
+def add_lr_schedule_options(parser) -> None:
+    """``--lr-schedule`` and ``--lr-warm-up``: every learning rate
+    (weights, positions, delays) follows one schedule over the run's
+    batches (:func:`~.schedule.learning_rate_scale`)."""
+    train = next(g for g in parser._action_groups if g.title == "training")
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                       default="constant",
+                       help=f"cosine: decay every learning rate over the "
+                            f"run's batches to {COSINE_FINAL_FRACTION:g} "
+                            f"of itself (arXiv 2512.10011)")
+    train.add_argument("--lr-warm-up", type=non_negative_int, default=0,
+                       help="batches over which every learning rate rises "
+                            "linearly to its value (0: none)")
 
 
 def check_options(parser: argparse.ArgumentParser, args,

@@ -14,6 +14,7 @@ from ..geometry import delay_steps, distance
 from ..space import Space
 from .folder import RunFolder
 from ..layout_io import write_layout
+from .schedule import learning_rate_scale
 from .options import (SPACE_BOUNDS, delay_learning_rate, delay_mode,
                       max_delay_steps)
 
@@ -147,8 +148,23 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
                        example_timesteps=model.example_timesteps)
     num_batches = -(-len(labels) // batch_size)
     clock, tally = [perf_counter()], [0, 0]
+    optimisers = [ref.Adam(rate) for rate in (
+        args.lr, args.position_lr if space else None,
+        delay_learning_rate(args) if mode == "per_synapse" else None)
+        if rate is not None]
+    peaks = [o.alpha for o in optimisers]
+
+    def schedule(step):
+        scale = learning_rate_scale(
+            args.lr_schedule, step,
+            args.epochs * num_batches, args.lr_warm_up)
+        for o, peak in zip(optimisers, peaks):
+            o.alpha = peak * scale
+
+    schedule(start_epoch * num_batches)
 
     def end_of_batch(epoch, batch, result):
+        schedule((epoch + start_epoch) * num_batches + batch + 1)
         tally[0] += int(np.sum(result.record.predictions
                                == result.record.labels))
         tally[1] += len(result.record.labels)
@@ -170,16 +186,16 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
               f" {model.example_timesteps} timesteps of {args.dt} ms")
         ref.train(network, model, trains, labels,
                   num_epochs=args.epochs - start_epoch,
-                  batch_size=batch_size, optimiser=ref.Adam(args.lr),
-                  position_optimiser=(ref.Adam(args.position_lr)
-                                      if space else None),
-                  delay_optimiser=(ref.Adam(delay_learning_rate(args))
-                                   if mode == "per_synapse" else None),
+                  batch_size=batch_size, optimiser=optimisers[0],
+                  position_optimiser=optimisers[1] if space else None,
+                  delay_optimiser=(optimisers[1] if mode == "per_synapse"
+                                   else None),
                   position_bounds=space, rng=args.seed + start_epoch,
                   callback=end_of_batch)
 
-    # Test the last checkpoint, counting hidden spikes per class
-    load(args.epochs - 1)
+    # Test the best validation epoch's checkpoint, counting hidden spikes
+    # per class
+    load(run.choose_test_epoch())
     test_trains, test_labels = data["test"]
     start, correct, counts = perf_counter(), 0, []
     for lo in range(0, len(test_labels), batch_size):

@@ -1,0 +1,192 @@
+"""The Yin-Yang sweep (ml_genn_spatial.runs.sweep and
+examples/yin_yang_sweep.py): run commands, the sweep file written and read
+back (damaged files and mixed recipes refused, naming the file), medians
+and interquartile ranges against NumPy, and a tiny sweep end to end on
+the NumPy reference model with its figure."""
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ml_genn_spatial import runs
+from ml_genn_spatial.runs import sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = {"backend": "reference", "train_size": 24, "validation_size": 8,
+          "test_size": 9, "hidden": 6, "dt": 1.0, "batch_size": 8,
+          "epochs": 2, "recurrent": False, "lr_schedule": "cosine",
+          "max_delay": None}
+
+
+def _entry(dims, seed, test, validation=0.9, parameters=100):
+    return {"dimensions": dims, "seed": seed, "test_accuracy": test,
+            "validation_accuracy": validation, "tested_epoch": 1,
+            "parameters": parameters, "seconds": 1.0 + seed,
+            "command": f"python3 examples/yin_yang.py --seed {seed}"}
+
+
+def test_run_commands():
+    argv = sweep.run_argv(RECIPE, "inf", 3, "runs/s/dinf_s3")
+    assert argv[:2] == ["python3", "examples/yin_yang.py"]
+    text = sweep.command_string(argv)
+    assert "--train-size 24" in text and "--lr-schedule cosine" in text
+    assert "--no-recurrent" in text and "--max-delay" not in text
+    assert text.endswith("--dimensions inf --seed 3 --output runs/s/dinf_s3"
+                         " --overwrite")
+    assert shlex.split(text) == argv
+    assert sweep.run_name(2, 5) == "d2_s5"
+    assert [sweep.dimensions_key(d) for d in (0, "3", "inf", "Infinity")] \
+        == ["0", "3", "inf", "inf"]
+    with pytest.raises(ValueError):
+        sweep.dimensions_key("two")
+
+
+def test_medians_and_interquartile_ranges():
+    tests = [0.95, 0.97, 0.96, 0.99, 0.90]
+    state = {"runs": [_entry("2", s + 1, t) for s, t in enumerate(tests)]
+             + [_entry("inf", 1, 0.9, parameters=500),
+                _entry("0", 1, 0.8, parameters=50)]}
+    summary = sweep.summarise(state["runs"])
+    assert list(summary) == ["0", "2", "inf"]
+    two = summary["2"]
+    assert two["seeds"] == [1, 2, 3, 4, 5]
+    assert two["median_test_accuracy"] == pytest.approx(0.96)
+    q1, q3 = np.percentile(tests, [25, 75])
+    assert two["test_accuracy_quartiles"] == pytest.approx([q1, q3])
+    assert two["test_accuracy_iqr"] == pytest.approx(0.02)
+    assert two["parameters"] == 100 and summary["inf"]["parameters"] == 500
+    assert summary["0"]["test_accuracy_iqr"] == 0.0
+
+
+def test_sweep_file_written_read_back_and_resumable(tmp_path):
+    path = str(tmp_path / "results" / "sweep.json")
+    state = sweep.open_sweep(path, RECIPE)
+    assert state == {"recipe": RECIPE, "runs": []}
+    sweep.add_run(state, _entry("inf", 1, 0.9))
+    sweep.add_run(state, _entry("2", 2, 0.95))
+    sweep.add_run(state, _entry("2", 1, 0.5))
+    sweep.add_run(state, _entry("2", 1, 0.97))  # replaces the first
+    sweep.write_sweep(path, state)
+    again = sweep.open_sweep(path, dict(RECIPE))
+    assert [(r["dimensions"], r["seed"]) for r in again["runs"]] == \
+        [("2", 1), ("2", 2), ("inf", 1)]
+    assert again["runs"][0]["test_accuracy"] == 0.97
+    assert sweep.finished(again) == {("2", 1), ("2", 2), ("inf", 1)}
+    assert again["summary"]["2"]["median_test_accuracy"] == \
+        pytest.approx(0.96)
+
+
+def test_another_recipe_is_refused_naming_the_file(tmp_path):
+    path = str(tmp_path / "sweep.json")
+    state = sweep.open_sweep(path, RECIPE)
+    sweep.write_sweep(path, sweep.add_run(state, _entry("2", 1, 0.9)))
+    with pytest.raises(runs.RunError, match="another recipe") as info:
+        sweep.open_sweep(path, dict(RECIPE, hidden=30))
+    assert path in str(info.value) and "hidden" in str(info.value)
+
+
+@pytest.mark.parametrize("content", [
+    "{not json", "[]", '{"recipe": {}}',
+    '{"recipe": {}, "runs": [{"dimensions": "2", "seed": 1}]}'])
+def test_damaged_sweep_file_is_refused_naming_it(tmp_path, content):
+    path = tmp_path / "sweep.json"
+    path.write_text(content)
+    with pytest.raises(runs.RunError) as info:
+        sweep.open_sweep(str(path), RECIPE)
+    assert str(path) in str(info.value)
+
+
+def test_run_entry_takes_the_tested_epoch():
+    results = {"complete": True, "test_accuracy": 0.93, "tested_epoch": 1,
+               "parameters": {"trainable": 42},
+               "epochs": [{"epoch": 0, "validation_accuracy": 0.8},
+                          {"epoch": 1, "validation_accuracy": 0.95},
+                          {"epoch": 2, "validation_accuracy": 0.9}]}
+    entry = sweep.run_entry(results, 3, 4, 12.5, "cmd")
+    assert entry == {"dimensions": "3", "seed": 4, "test_accuracy": 0.93,
+                     "validation_accuracy": 0.95, "tested_epoch": 1,
+                     "parameters": 42, "seconds": 12.5, "command": "cmd"}
+    with pytest.raises(runs.RunError, match="did not finish"):
+        sweep.run_entry(dict(results, complete=False), 3, 4, 1.0, "cmd")
+
+
+def test_tiny_sweep_end_to_end_on_the_reference(tmp_path):
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(json.dumps(RECIPE))
+    results = tmp_path / "sweep.json"
+    argv = [sys.executable, str(ROOT / "examples" / "yin_yang_sweep.py"),
+            "--recipe", str(recipe), "--results", str(results),
+            "--runs", str(tmp_path / "runs"), "--dimensions", "0", "2",
+            "inf", "--seeds", "2", "-j", "2"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    state = sweep.read_sweep(str(results))
+    assert state["recipe"] == RECIPE
+    assert sweep.finished(state) == {(d, s) for d in ("0", "2", "inf")
+                                     for s in (1, 2)}
+    assert set(state["summary"]) == {"0", "2", "inf"}
+    params = {r["dimensions"]: r["parameters"] for r in state["runs"]}
+    assert params["0"] < params["2"] < params["inf"]
+    # Each recorded command re-runs its run: same test accuracy
+    run = next(r for r in state["runs"] if r["dimensions"] == "2")
+    assert "--dimensions 2" in run["command"]
+    again = subprocess.run(
+        [sys.executable, *shlex.split(run["command"])[1:]], cwd=ROOT,
+        capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    output = shlex.split(run["command"])[shlex.split(
+        run["command"]).index("--output") + 1]
+    rerun = runs.read_results(str(Path(ROOT, output) / "results.json"))
+    assert rerun["test_accuracy"] == run["test_accuracy"]
+    # Resumable: a second call trains nothing
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "6 runs in" in done.stdout
+    assert "0 to train" in done.stdout
+    # Another recipe into the same file is refused, naming it
+    recipe.write_text(json.dumps(dict(RECIPE, hidden=7)))
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and str(results) in done.stderr
+    # The figure from the file
+    figure = tmp_path / "sweep.png"
+    done = subprocess.run(argv[:2] + ["--results", str(results), "--figure",
+                                      str(figure)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert figure.stat().st_size > 1000
+
+
+def _example(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f"example_{name}", ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sweep_recipes_are_options_of_yin_yang():
+    sweeper, yin_yang = _example("yin_yang_sweep"), _example("yin_yang")
+    for recipe in (sweeper.RECIPE, sweeper.GPU_RECIPE):
+        argv = sweep.run_argv(recipe, "3", 2, "runs/x")
+        args = yin_yang.parser.parse_args(argv[2:])
+        for key, value in recipe.items():
+            assert getattr(args, key) == value, key
+        assert (args.dimensions, args.seed) == (3, 2)
+    # The official split
+    assert (sweeper.RECIPE["train_size"], sweeper.RECIPE["validation_size"],
+            sweeper.RECIPE["test_size"]) == (5000, 1000, 1000)
+    gpu = sweeper.GPU_RECIPE
+    assert (gpu["backend"], gpu["batch_size"], gpu["dt"]) == \
+        ("cuda", 150, 0.01)
+
+
+def test_gpu_and_recipe_together_are_refused(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "yin_yang_sweep.py"),
+         "--gpu", "--recipe", str(tmp_path / "r.json")],
+        capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--gpu" in done.stderr
