@@ -117,6 +117,9 @@ def train(args, recipe: dict) -> dict:
         print(failure, file=sys.stderr)
     if state["runs"]:
         sweep.write_sweep(path, state)
+    if failures:
+        raise runs.RunError(f"{len(failures)} runs failed; run the sweep "
+                            f"again to retry them")
     return state
 
 

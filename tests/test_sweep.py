@@ -150,6 +150,16 @@ def test_tiny_sweep_end_to_end_on_the_reference(tmp_path):
     recipe.write_text(json.dumps(dict(RECIPE, hidden=7)))
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and str(results) in done.stderr
+    # A failing run is named and ends the sweep with exit status 1; the
+    # file keeps the finished runs
+    recipe.write_text(json.dumps(dict(RECIPE, dt=-1.0)))
+    failing = tmp_path / "failing.json"
+    done = subprocess.run(argv[:4] + ["--results", str(failing)]
+                          + argv[6:10] + ["--seeds", "1"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "d0_s1: exit status 2" in done.stderr
+    assert "runs failed" in done.stderr and not failing.exists()
     # The figure from the file
     figure = tmp_path / "sweep.png"
     done = subprocess.run(argv[:2] + ["--results", str(results), "--figure",
