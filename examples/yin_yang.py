@@ -161,10 +161,9 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     records = [ConnectivityRecord(c, f"connectivity_{c.name}")
                for c in sparse if space is not None]
 
-    batches = -(-args.train_size // batch_size)
     schedule = runs.LearningRateSchedule(
-        args.lr_schedule, args.epochs * batches, args.lr_warm_up,
-        first_step=start_epoch * batches)
+        args.lr_schedule, args.epochs * -(-args.train_size // batch_size),
+        args.lr_warm_up)
     with run.working_directory():  # GeNN generates its code here
         np.random.seed(args.seed + start_epoch)  # mlGeNN shuffles with it
         compiled = compiler.compile(network, name="yin_yang_train")

@@ -414,3 +414,28 @@ def test_lr_schedule_options(tmp_path):
     for argv in (["--lr-schedule", "linear"], ["--lr-warm-up", "-1"]):
         with pytest.raises(SystemExit):
             parser.parse_args(argv)
+
+
+@pytest.mark.genn
+def test_cosine_schedule_of_a_resumed_run_carries_on():
+    from types import SimpleNamespace
+    from ml_genn_spatial.runs.genn import LearningRateSchedule
+
+    def alphas(start_epoch, epochs, num_batches=3):
+        optimiser = SimpleNamespace(alpha=1e-3)
+        schedule = LearningRateSchedule("cosine", 4 * num_batches, 2)
+        schedule.set_params(SimpleNamespace(optimisers=[(optimiser, [])]),
+                            num_batches=num_batches)
+        seen = []
+        for epoch in range(start_epoch, start_epoch + epochs):
+            schedule.on_epoch_begin(epoch)
+            for batch in range(num_batches):
+                schedule.on_batch_begin(batch)
+                seen.append(optimiser.alpha)
+        return seen
+
+    whole = alphas(0, 4)
+    expected = [1e-3 * runs.learning_rate_scale("cosine", s, 12, 2)
+                for s in range(12)]
+    assert whole == pytest.approx(expected)
+    assert alphas(2, 2) == pytest.approx(whole[6:])

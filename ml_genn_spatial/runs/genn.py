@@ -31,12 +31,52 @@ class ProgressBar(BatchProgressBar):
         self._progress_bar.reset()
 
 
-class AdamWarmUp(Callback):
+class LearningRateSchedule(Callback):
+    """Set every optimiser's learning rate (weights, delays and positions
+    alike) before each batch to its own value times
+    :func:`~.schedule.learning_rate_scale` of the batch number. Batches
+    are counted from the run's first epoch (mlGeNN numbers epochs from
+    ``train``'s ``start_epoch``), so a resumed run carries on where the
+    interrupted one was.
+
+    Args:
+        schedule:       ``"constant"`` or ``"cosine"``
+        total_steps:    batches of the whole run
+        warm_up_steps:  batches of linear warm-up
+    """
+
+    def __init__(self, schedule: str, total_steps: int,
+                 warm_up_steps: int = 0):
+        learning_rate_scale(schedule, 0, total_steps, warm_up_steps)
+        self.schedule, self.total_steps = schedule, total_steps
+        self.warm_up_steps = warm_up_steps
+        self._peak = {}
+        self._epoch = 0
+
+    def scale(self, step: int) -> float:
+        """Learning rate of batch ``step`` over the peak one."""
+        return learning_rate_scale(self.schedule, step, self.total_steps,
+                                   self.warm_up_steps)
+
+    def set_params(self, compiled_network, num_batches=None, **kwargs):
+        self._optimisers = [o for o, _ in compiled_network.optimisers]
+        self._num_batches = num_batches or 0
+        for o in self._optimisers:
+            self._peak.setdefault(id(o), o.alpha)
+
+    def on_epoch_begin(self, epoch):
+        self._epoch = epoch
+
+    def on_batch_begin(self, batch):
+        scale = self.scale(self._epoch * self._num_batches + batch)
+        for o in self._optimisers:
+            o.alpha = self._peak[id(o)] * scale
+
+
+class AdamWarmUp(LearningRateSchedule):
     """Warm every optimiser's learning rate up geometrically, by
     ``factor`` per batch, from ``start_fraction`` of its own value to its
-    value, then hold it (2501.07331: 1e-5 to 1e-3, x1.05 per batch). The
-    step counts batches from the first epoch of the run, so a resumed run
-    carries on where the interrupted one was.
+    value, then hold it (2501.07331: 1e-5 to 1e-3, x1.05 per batch).
 
     Args:
         start_fraction: first learning rate over the final one, in (0, 1]
@@ -46,57 +86,11 @@ class AdamWarmUp(Callback):
     def __init__(self, start_fraction: float = 0.01, factor: float = 1.05):
         if not 0.0 < start_fraction <= 1.0 or not factor > 1.0:
             raise ValueError("need 0 < start_fraction <= 1 and factor > 1")
+        super().__init__("constant", 1)
         self.start_fraction, self.factor = start_fraction, factor
-        self._final = {}
-        self._epoch = 0
 
-    def set_params(self, compiled_network, num_batches=None, **kwargs):
-        self._optimisers = [o for o, _ in compiled_network.optimisers]
-        self._num_batches = num_batches or 0
-        for o in self._optimisers:
-            self._final.setdefault(id(o), o.alpha)
-
-    def on_epoch_begin(self, epoch):
-        # mlGeNN numbers epochs from train()'s start_epoch
-        self._epoch = epoch
-
-    def on_batch_begin(self, batch):
-        step = self._epoch * self._num_batches + batch
-        scale = min(1.0, self.start_fraction * self.factor ** step)
-        for o in self._optimisers:
-            o.alpha = self._final[id(o)] * scale
-
-
-class LearningRateSchedule(Callback):
-    """Set every optimiser's learning rate before each batch to its own
-    value times :func:`~.schedule.learning_rate_scale` (positions, delays
-    and weights alike).
-
-    Args:
-        schedule:       ``"constant"`` or ``"cosine"``
-        total_steps:    batches of the whole run
-        warm_up_steps:  batches of linear warm-up
-        first_step:     batch number of the first batch (after a resume)
-    """
-
-    def __init__(self, schedule: str, total_steps: int,
-                 warm_up_steps: int = 0, first_step: int = 0):
-        learning_rate_scale(schedule, 0, total_steps, warm_up_steps)
-        self.schedule, self.total_steps = schedule, total_steps
-        self.warm_up_steps, self._step = warm_up_steps, first_step
-        self._peak = {}
-
-    def set_params(self, compiled_network, **kwargs):
-        self._optimisers = [o for o, _ in compiled_network.optimisers]
-        for o in self._optimisers:
-            self._peak.setdefault(id(o), o.alpha)
-
-    def on_batch_begin(self, batch):
-        scale = learning_rate_scale(self.schedule, self._step,
-                                    self.total_steps, self.warm_up_steps)
-        self._step += 1
-        for o in self._optimisers:
-            o.alpha = self._peak[id(o)] * scale
+    def scale(self, step: int) -> float:
+        return min(1.0, self.start_fraction * self.factor ** step)
 
 
 def genn_spikes(trains, num_inputs: int) -> list:
