@@ -131,6 +131,26 @@ def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
     return network, inp, hid, out, conns
 
 
+def random_spatial_network(num_inputs, num_hidden, num_outputs, dimensions,
+                           max_delay_steps, recurrent, sparse, seed=0):
+    """:func:`build_network` with spatial connections, positions uniform in
+    [-1, 1]^D and random weights (``sparse``: each connection keeps about
+    60 % of its synapses); delays of 4 timesteps per space unit."""
+    rng = np.random.default_rng(seed)
+    positions = {"inp": rng.uniform(-1, 1, (num_inputs, dimensions)),
+                 "hid": rng.uniform(-1, 1, (num_hidden, dimensions))}
+    weights = {"inp_hid": rng.normal(1.5, 0.5, (num_inputs, num_hidden)),
+               "hid_hid": rng.normal(0.0, 0.3, (num_hidden, num_hidden)),
+               "hid_out": rng.normal(0.3, 0.3, (num_hidden, num_outputs))}
+    masks = None
+    if sparse:
+        masks = {key: rng.random(w.shape) < 0.6
+                 for key, w in weights.items()}
+    return build_network(num_inputs, num_hidden, num_outputs, positions,
+                         weights, True, recurrent, max_delay_steps, 4.0,
+                         dimensions, masks=masks)
+
+
 def dense_values(genn_syn, values, num_pre, num_post):
     """Per-synapse values of a GeNN synapse group as a dense matrix (zero
     where there is no synapse)."""

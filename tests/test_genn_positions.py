@@ -18,7 +18,7 @@ try:
     from ml_genn.optimisers import Adam
     from ml_genn_spatial import (SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, names)
-    from genn_networks import build_network, random_inputs
+    from genn_networks import random_inputs, random_spatial_network
 except ImportError:
     if genn_available():
         raise
@@ -28,19 +28,8 @@ TIMESTEPS, MAX_DELAY = 20, 8
 
 
 def _network(recurrent, sparse, seed=0):
-    rng = np.random.default_rng(seed)
-    positions = {"inp": rng.uniform(-1, 1, (NUM_INPUTS, DIMENSIONS)),
-                 "hid": rng.uniform(-1, 1, (NUM_HIDDEN, DIMENSIONS))}
-    weights = {"inp_hid": rng.normal(1.5, 0.5, (NUM_INPUTS, NUM_HIDDEN)),
-               "hid_hid": rng.normal(0.0, 0.3, (NUM_HIDDEN, NUM_HIDDEN)),
-               "hid_out": rng.normal(0.3, 0.3, (NUM_HIDDEN, NUM_OUTPUTS))}
-    masks = None
-    if sparse:
-        masks = {key: rng.random(w.shape) < 0.6
-                 for key, w in weights.items()}
-    return build_network(NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS, positions,
-                         weights, True, recurrent, MAX_DELAY, 4.0,
-                         DIMENSIONS, masks=masks)
+    return random_spatial_network(NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS,
+                                  DIMENSIONS, MAX_DELAY, recurrent, sparse, seed)
 
 
 def _copies(group, side):

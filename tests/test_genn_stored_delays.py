@@ -19,7 +19,7 @@ try:
     from ml_genn_spatial import SpatialEventPropCompiler, names
     from ml_genn_spatial.geometry import delay_steps, distance
     from ml_genn_spatial.placement import get_space
-    from genn_networks import build_network, random_inputs
+    from genn_networks import random_inputs, random_spatial_network
 except ImportError:
     if genn_available():
         raise
@@ -29,19 +29,8 @@ TIMESTEPS, MAX_DELAY = 20, 8
 
 
 def _network(sparse, seed=0):
-    rng = np.random.default_rng(seed)
-    positions = {"inp": rng.uniform(-1, 1, (NUM_INPUTS, DIMENSIONS)),
-                 "hid": rng.uniform(-1, 1, (NUM_HIDDEN, DIMENSIONS))}
-    weights = {"inp_hid": rng.normal(1.5, 0.5, (NUM_INPUTS, NUM_HIDDEN)),
-               "hid_hid": rng.normal(0.0, 0.3, (NUM_HIDDEN, NUM_HIDDEN)),
-               "hid_out": rng.normal(0.3, 0.3, (NUM_HIDDEN, NUM_OUTPUTS))}
-    masks = None
-    if sparse:
-        masks = {key: rng.random(w.shape) < 0.6
-                 for key, w in weights.items()}
-    return build_network(NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS, positions,
-                         weights, True, True, MAX_DELAY, 4.0, DIMENSIONS,
-                         masks=masks)
+    return random_spatial_network(NUM_INPUTS, NUM_HIDDEN, NUM_OUTPUTS,
+                                  DIMENSIONS, MAX_DELAY, True, sparse, seed)
 
 
 def _compiler(stored):

@@ -326,23 +326,31 @@ def test_resume_with_fewer_epochs_than_done_is_refused(tmp_path):
 # ----------------------------------------------------------------------------
 # Learning-rate warm-up
 # ----------------------------------------------------------------------------
+def _scheduled_learning_rates(callback, start_epoch, epochs, num_batches):
+    """Learning rates a schedule callback sets for the batches of epochs
+    ``start_epoch ...`` of a run (one optimiser, peak rate 1e-3), driven as
+    mlGeNN drives a callback."""
+    from types import SimpleNamespace
+    optimiser = SimpleNamespace(alpha=1e-3)
+    callback.set_params(SimpleNamespace(optimisers=[(optimiser, [])]),
+                        num_batches=num_batches)
+    seen = []
+    for epoch in range(start_epoch, start_epoch + epochs):
+        callback.on_epoch_begin(epoch)
+        for batch in range(num_batches):
+            callback.on_batch_begin(batch)
+            seen.append(optimiser.alpha)
+    return seen
+
+
 @pytest.mark.genn
 def test_warm_up_counts_batches_from_the_first_epoch_of_the_run():
-    from types import SimpleNamespace
     from ml_genn_spatial.runs.genn import AdamWarmUp
 
-    def alphas(start_epoch, epochs, num_batches=4):
-        optimiser = SimpleNamespace(alpha=1e-3)
-        warm_up = AdamWarmUp(start_fraction=0.01, factor=2.0)
-        warm_up.set_params(SimpleNamespace(optimisers=[(optimiser, [])]),
-                           num_batches=num_batches)
-        seen = []
-        for epoch in range(start_epoch, start_epoch + epochs):
-            warm_up.on_epoch_begin(epoch)
-            for batch in range(num_batches):
-                warm_up.on_batch_begin(batch)
-                seen.append(optimiser.alpha)
-        return seen
+    def alphas(start_epoch, epochs):
+        return _scheduled_learning_rates(
+            AdamWarmUp(start_fraction=0.01, factor=2.0), start_epoch,
+            epochs, num_batches=4)
 
     whole = alphas(0, 3)
     assert whole[0] == pytest.approx(1e-5)
@@ -418,21 +426,12 @@ def test_lr_schedule_options(tmp_path):
 
 @pytest.mark.genn
 def test_cosine_schedule_of_a_resumed_run_carries_on():
-    from types import SimpleNamespace
     from ml_genn_spatial.runs.genn import LearningRateSchedule
 
-    def alphas(start_epoch, epochs, num_batches=3):
-        optimiser = SimpleNamespace(alpha=1e-3)
-        schedule = LearningRateSchedule("cosine", 4 * num_batches, 2)
-        schedule.set_params(SimpleNamespace(optimisers=[(optimiser, [])]),
-                            num_batches=num_batches)
-        seen = []
-        for epoch in range(start_epoch, start_epoch + epochs):
-            schedule.on_epoch_begin(epoch)
-            for batch in range(num_batches):
-                schedule.on_batch_begin(batch)
-                seen.append(optimiser.alpha)
-        return seen
+    def alphas(start_epoch, epochs):
+        return _scheduled_learning_rates(
+            LearningRateSchedule("cosine", 12, 2), start_epoch, epochs,
+            num_batches=3)
 
     whole = alphas(0, 4)
     expected = [1e-3 * runs.learning_rate_scale("cosine", s, 12, 2)
