@@ -86,23 +86,18 @@ def backward_code(dimensions: int, feedback: bool,
 def scatter_code(dimensions: int, wiring_cost: bool = False) -> str:
     """Event code of the mirror synapse that scatters one component of the
     position gradient to both of its neurons; with ``wiring_cost`` it adds
-    the wiring cost's position gradient (from ``WiringT``) and records the
-    distances (``DistanceT``) that the weight part needs."""
+    the wiring cost's position gradient (from ``WiringT``)."""
     check_dimensions(dimensions)
     direction = f"dx{dimensions - 1}"
     for k in reversed(range(dimensions - 1)):
         direction = f"(component == {k}) ? dx{k} : ({direction})"
-    distance = "\n".join(" " * 8 + line for line in
+    distance = "\n".join(" " * 4 + line for line in
                          distance_delay_code(dimensions).splitlines())
     return load_template("scatter").substitute(
-        distance=distance, direction=direction, dimensions=dimensions,
+        distance=distance, direction=direction,
         wiring_load=_fragment("scatter_wiring_load", wiring_cost),
         wiring_nonzero=" || wiring != 0.0" if wiring_cost else "",
-        wiring_term="wiring" if wiring_cost else "0.0",
-        # With a wiring cost every pair's distance is recorded (component 0)
-        work_condition="true" if wiring_cost else "delayGradient != 0.0",
-        record_distance=_fragment("scatter_record_distance", wiring_cost),
-        wiring_clear=_fragment("scatter_wiring_clear", wiring_cost))
+        wiring_term="wiring" if wiring_cost else "0.0")
 
 
 def _fragment(name: str, present: bool) -> str:
@@ -154,34 +149,58 @@ def position_table_code(dimensions: int) -> str:
         f"{names.position(k)};" for k in range(dimensions)))
 
 
+def _table_displacements(dimensions: int) -> dict:
+    # dx_k = x_post,k - x_pre,k of synapse pre -> post from the position
+    # tables of its two populations
+    pre, post = names.PRE_POSITION_TABLE, names.POST_POSITION_TABLE
+    return {"displacements": "\n".join(
+                f"const scalar dx{k} = {post}[(post * {dimensions}) + {k}] - "
+                f"{pre}[(pre * {dimensions}) + {k}];"
+                for k in range(dimensions)),
+            "squared_sum": _squared_sum("dx", dimensions)}
+
+
 def synapse_delay_code(dimensions: int, dense: bool = True) -> str:
     """Custom update code storing a spatial synapse's delay [timesteps]
     from the position tables of its two populations (``dense``: the
     synapse group's connectivity is DENSE, else SPARSE)."""
     check_dimensions(dimensions)
-    pre, post = names.PRE_POSITION_TABLE, names.POST_POSITION_TABLE
     return load_template("synapse_delay").substitute(
         synapse_ends=_synapse_ends(dense),
-        displacements="\n".join(
-            f"const scalar dx{k} = {post}[(post * {dimensions}) + {k}] - "
-            f"{pre}[(pre * {dimensions}) + {k}];"
-            for k in range(dimensions)),
-        squared_sum=_squared_sum("dx", dimensions),
-        delay_var=names.SYNAPSE_DELAY)
+        delay_var=names.SYNAPSE_DELAY, **_table_displacements(dimensions))
 
 
 def transpose_code(zero_source: bool, wiring_cost: bool = False,
-                   dense: bool = True) -> str:
+                   dense: bool = True, dimensions: int = 1) -> str:
     """Custom update code writing a synapse's delay gradient into its
-    mirror's dense array; with ``zero_source`` the gradient is then
-    zeroed (batch size 1, where no batch reduction did it); with
-    ``wiring_cost`` it also applies the wiring cost's weight gradient and
+    mirror's array; with ``zero_source`` the gradient is then zeroed
+    (batch size 1, where no batch reduction did it); with ``wiring_cost``
+    it also applies the wiring cost's weight gradient, with the distance
+    of its two neurons in ``dimensions`` from the position tables, and
     hands ``strength * |w|`` to the mirror. ``dense`` says whether the
     spatial synapse group has DENSE (else SPARSE) connectivity."""
+    check_dimensions(dimensions)
+    wiring = ""
+    if wiring_cost:
+        wiring = load_template("wiring_cost").substitute(
+            _table_displacements(dimensions))
     return load_template("transpose").substitute(
         synapse_ends=_synapse_ends(dense),
+        mirror_index="(post * num_pre) + pre" if dense else "id_syn",
         zero_source="Gradient = 0.0;" if zero_source else "",
-        wiring=load_template("wiring_cost").template if wiring_cost else "")
+        wiring=wiring)
+
+
+def mirror_rows_code() -> str:
+    """Row code of the custom connectivity update copying a SPARSE spatial
+    group's rows into its mirror's ``DelayGradientT``."""
+    return load_template("mirror_rows").template
+
+
+def mirror_rebuild_code() -> str:
+    """Row code of the custom connectivity update rebuilding a SPARSE
+    connection's mirror from the rows in its ``DelayGradientT``."""
+    return load_template("mirror_rebuild").template
 
 
 def accumulate_code(dimensions: int) -> str:

@@ -40,15 +40,16 @@ PRE_POSITION_TABLE = "PreTable"
 POST_POSITION_TABLE = "PostTable"
 
 # --------------------------------------------------------------------------
-# Mirror synapse group (target -> source) that scatters position gradients
+# Mirror synapse group that scatters position gradients (DENSE target ->
+# source for a dense connection, SPARSE source -> target with the
+# connection's own rows for a sparse one)
 # --------------------------------------------------------------------------
 #: Suffix of a mirror's name: ``<connection name>_PositionMirror``
 MIRROR_SUFFIX = "_PositionMirror"
-#: Dense arrays of the mirror: transposed delay gradient, wiring-cost
-#: factor ``strength * |w|`` and the distances the mirror measured
+#: Arrays of the mirror, one element per mirror synapse: the (transposed)
+#: delay gradient and the wiring-cost factor ``strength * |w|``
 DELAY_GRADIENT_T = "DelayGradientT"
 WIRING_T = "WiringT"
-DISTANCE_T = "DistanceT"
 #: Dynamic parameter switching the mirror's scatter events on
 SCATTER_ENABLED = "ScatterEnabled"
 #: Parameter: timesteps in which the mirror emits events
@@ -61,6 +62,14 @@ SCATTER_STEPS = "ScatterSteps"
 POSITION_REDUCE = "PositionReduce"
 #: Transpose of the delay gradient into the mirror's array
 POSITION_TRANSPOSE = "PositionTranspose"
+#: Copy of a sparse connection's rows into its mirror (a custom
+#: connectivity update on each group): once when training begins, and
+#: before every transpose where DEEP R rewires the connection
+MIRROR_ROWS = "PositionMirrorRows"
+MIRROR_REBUILD = "PositionMirrorRebuild"
+#: The same two for rewired connections, run at the end of every batch
+MIRROR_ROWS_REWIRED = "PositionMirrorRowsRewired"
+MIRROR_REBUILD_REWIRED = "PositionMirrorRebuildRewired"
 #: Zeroing of the delay gradient (batch 0 of an epoch)
 POSITION_ZERO = "PositionZero"
 #: Hand-over of the scattered gradient to the optimiser (``Gradient<k>``)

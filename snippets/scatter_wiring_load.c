@@ -1,2 +1,2 @@
-    // strength * |w_ij| of the wiring cost, handed over by the transpose
-    const scalar wiring = WiringT[id_syn];
+// strength * |w_ij| of the wiring cost, handed over by the transpose
+const scalar wiring = WiringT[id_syn];

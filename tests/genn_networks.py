@@ -164,6 +164,29 @@ def dense_values(genn_syn, values, num_pre, num_post):
     return dense
 
 
+def mirror_values(compiled, conn, values):
+    """A spatial connection's values in the array of its position mirror
+    (``DelayGradientT``) as a dense (num_pre, num_post) matrix of the
+    connection, zero where there is no synapse: a DENSE mirror holds them
+    transposed, a SPARSE one in the connection's own rows (synapse k of row
+    i at ``i * row_stride + k``)."""
+    genn_syn = compiled.connection_populations[conn]
+    mirror = compiled.genn_model.synapse_populations[names.mirror(conn.name)]
+    num_pre, num_post = genn_syn.src.num_neurons, genn_syn.trg.num_neurons
+    values = np.asarray(values).reshape(-1)
+    if not mirror.matrix_type & SynapseMatrixConnectivity.SPARSE:
+        return values.reshape(num_post, num_pre).T
+    mirror.pull_connectivity_from_device()
+    stride = mirror.max_connections
+    lengths = np.asarray(mirror._row_lengths.view)
+    compact = np.concatenate([values[i * stride:(i * stride) + n]
+                              for i, n in enumerate(lengths)])
+    dense = np.zeros((num_pre, num_post))
+    dense[mirror.get_sparse_pre_inds(), mirror.get_sparse_post_inds()] = (
+        compact)
+    return dense
+
+
 def gather_targets(compiled, pops, dimensions):
     """Capture targets of the position gradients that
     SpatialEventPropCompiler hands to its optimiser (its PositionGather

@@ -23,9 +23,23 @@ def c_round(x):
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
+def py_ternary(expression: str) -> str:
+    """C's ``(cond) ? a : b`` (nested in the else part) as Python's."""
+    match = re.fullmatch(r"\s*(\([^?]*?\))\s*\?\s*([^:]+?)\s*:\s*(.+)",
+                         expression)
+    if match is None:
+        return expression
+    condition, then, otherwise = match.groups()
+    otherwise = otherwise.strip()
+    if otherwise.startswith("(") and otherwise.endswith(")"):
+        otherwise = f"({py_ternary(otherwise[1:-1])})"
+    return f"({then} if {condition} else {otherwise})"
+
+
 def run_c(code: str, **namespace) -> dict:
     """Run straight-line GeNN code (declarations, assignments, ``if``
-    blocks) as Python in ``namespace`` and return it."""
+    blocks, conditional expressions) as Python in ``namespace`` and return
+    it."""
     lines = []
     for line in code.splitlines():
         line = re.sub(r"//.*$", "", line).rstrip()
@@ -39,6 +53,9 @@ def run_c(code: str, **namespace) -> dict:
         line = line.replace("(int)round(", "c_round(")
         line = line.replace("&&", "and").replace("||", "or")
         line = re.sub(r"^(\s*)if\s*\((.*)\)\s*\{$", r"\1if \2:", line)
+        if "?" in line:
+            target, expression = line.split(" = ", 1)
+            line = f"{target} = {py_ternary(expression.rstrip(';'))}"
         lines.append(line.rstrip(";"))
     namespace = {"sqrt": math.sqrt, "c_round": c_round, "max": max,
                  "min": min, "fabs": abs, **namespace}
@@ -59,7 +76,8 @@ def test_every_template_renders_without_unfilled_slots():
     for zero in (True, False):
         for wiring in (True, False):
             for dense in (True, False):
-                rendered.append(codegen.transpose_code(zero, wiring, dense))
+                rendered += [codegen.transpose_code(zero, wiring, dense, d)
+                             for d in DIMENSIONS]
     for d in DIMENSIONS:
         rendered += [codegen.forward_code(d, stored=True),
                      codegen.backward_code(d, True, stored=True),
@@ -67,7 +85,8 @@ def test_every_template_renders_without_unfilled_slots():
                      codegen.synapse_delay_code(d, dense=True),
                      codegen.synapse_delay_code(d, dense=False)]
     rendered += [codegen.batch_reduce_code(), codegen.scatter_condition_code(),
-                 codegen.back_spike_condition_code()]
+                 codegen.back_spike_condition_code(),
+                 codegen.mirror_rows_code(), codegen.mirror_rebuild_code()]
     for code in rendered:
         assert "$" not in code, code
 
@@ -184,12 +203,13 @@ def test_scatter_code_picks_component_k_of_the_displacement(dimensions):
 
     for k in range(dimensions):
         assert evaluate(direction, k) == displacement[f"dx{k}"]
-    assert f"if (component < {dimensions})" in code
     assert "addToPost(v);" in code and "addToPre(-v);" in code
     assert names.WIRING_T not in code
     wiring = codegen.scatter_code(dimensions, wiring_cost=True)
-    assert f"{names.WIRING_T}[id_syn] = 0.0;" in wiring
-    assert f"{names.DISTANCE_T}[id_syn] = dist;" in wiring
+    assert f"const scalar wiring = {names.WIRING_T}[id_syn];" in wiring
+    # The scatter only reads its arrays: the transpose owns them
+    for array in (names.DELAY_GRADIENT_T, names.WIRING_T):
+        assert not re.search(rf"{array}\[[^]]*\]\s*=[^=]", wiring)
 
 
 @pytest.mark.parametrize("dimensions", DIMENSIONS)
@@ -263,20 +283,79 @@ def test_batch_reduce_code_moves_the_gradient():
 @pytest.mark.parametrize("dense", [True, False])
 @pytest.mark.parametrize("zero_source", [True, False])
 def test_transpose_code_writes_the_mirror_element(dense, zero_source):
+    """DENSE: the mirror runs post -> pre, element post * num_pre + pre;
+    SPARSE: the mirror has the connection's rows, element id_syn (slot k
+    of row pre at pre * row_stride + k)."""
     code = codegen.transpose_code(zero_source=zero_source, dense=dense)
-    num_pre, num_post = 3, 4
+    num_pre, num_post, row_stride = 3, 4, 5
     for pre in range(num_pre):
         for post in range(num_post):
-            mirror = [0.0] * (num_pre * num_post)
+            slot = (post + 2 * pre) % row_stride    # any slot of the row
+            mirror = [0.0] * (num_pre * max(num_post, row_stride))
             ends = ({"id_syn": pre * num_post + post} if dense
-                    else {"id_pre": pre, "id_post": post})
+                    else {"id_pre": pre, "id_post": post,
+                          "id_syn": pre * row_stride + slot})
             values = run_c(code,
                            num_pre=num_pre, num_post=num_post,
                            DelayGradientT=mirror, Gradient=2.5, **ends)
             expected = [0.0] * len(mirror)
-            expected[post * num_pre + pre] = 2.5
+            expected[(post * num_pre + pre) if dense
+                     else (pre * row_stride + slot)] = 2.5
             assert mirror == expected
             assert values["Gradient"] == (0.0 if zero_source else 2.5)
+
+
+@pytest.mark.parametrize("dimensions", DIMENSIONS)
+@pytest.mark.parametrize("dense", [True, False])
+def test_transpose_code_applies_the_wiring_cost_at_the_table_distance(
+        dimensions, dense):
+    """Weight part strength * sign(w) * dist / num_batch, with dist from the
+    position tables (geometry.distance, the NumPy reference's), and
+    strength * |w| handed to the mirror."""
+    rng = np.random.default_rng(dimensions)
+    eps, strength, num_batch = 0.1, 0.02, 4
+    pre_positions = rng.uniform(-1, 1, (3, dimensions))
+    post_positions = rng.uniform(-1, 1, (4, dimensions))
+    code = codegen.transpose_code(zero_source=False, wiring_cost=True,
+                                  dense=dense, dimensions=dimensions)
+    for pre in range(3):
+        for post in range(4):
+            for weight in (-0.7, 0.0, 0.4):
+                ends = ({"id_syn": pre * 4 + post} if dense
+                        else {"id_pre": pre, "id_post": post,
+                              "id_syn": pre * 4 + post})
+                wiring = [0.0] * 12
+                values = run_c(
+                    code, num_pre=3, num_post=4, num_batch=num_batch,
+                    Eps=eps, WiringCost=strength, Weight=weight,
+                    WeightGradient=1.0, Gradient=0.0,
+                    DelayGradientT=[0.0] * 12, WiringT=wiring,
+                    PreTable=list(pre_positions.reshape(-1)),
+                    PostTable=list(post_positions.reshape(-1)), **ends)
+                dist = distance(pre_positions[pre:pre + 1],
+                                post_positions[post:post + 1], eps)[0, 0]
+                np.testing.assert_allclose(
+                    values["WeightGradient"],
+                    1.0 + strength * np.sign(weight) * dist / num_batch,
+                    rtol=1e-12)
+                index = (post * 3 + pre) if dense else (pre * 4 + post)
+                assert wiring[index] == pytest.approx(strength * abs(weight))
+
+
+def test_mirror_row_copy_keeps_the_order_of_the_row():
+    rows = codegen.mirror_rows_code()
+    rebuild = codegen.mirror_rebuild_code()
+    gradient = names.DELAY_GRADIENT_T
+    # The rows: every synapse's target in the group's order, then -1
+    assert f"{gradient}[rowStart + length] = (scalar)id_post;" in rows
+    assert f"{gradient}[rowStart + k] = -1.0;" in rows
+    assert "for (unsigned int k = length; k < row_stride; k++)" in rows
+    # The rebuild: empty the row, then add the targets in that order up to
+    # the first -1, clearing what it read
+    assert rebuild.index("remove_synapse();") < rebuild.index("add_synapse(")
+    assert "if (target < 0.0) {" in rebuild
+    assert "add_synapse((unsigned int)target);" in rebuild
+    assert f"{gradient}[rowStart + k] = 0.0;" in rebuild
 
 
 def test_transpose_code_derives_dense_synapse_ends_from_the_synapse_index():

@@ -39,16 +39,21 @@ def _copies(group, side):
 
 
 @pytest.mark.batch_dependent
+@pytest.mark.parametrize("stored", [True, False])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("recurrent", [False, True])
 def test_training_keeps_one_position_array_and_copies_only_for_delay_slots(
-        recurrent, sparse, backend, batch_size):
+        recurrent, sparse, stored, backend, batch_size):
+    """Positions are read directly where GeNN keeps no delay slots and
+    copied where it does; with stored delays the spatial groups read no
+    positions (only the mirrors do)."""
     network, inp, hid, out, conns = _network(recurrent, sparse)
     compiled = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.05), dt=1.0,
-        batch_size=batch_size, backend=backend).compile(
-            network, name=f"where{recurrent}{sparse}")
+        batch_size=batch_size, backend=backend,
+        stored_delays=stored).compile(
+            network, name=f"where{recurrent}{sparse}{stored}")
     copy = [names.position_pre(k) for k in range(DIMENSIONS)]
     copy_post = [names.position_post(k) for k in range(DIMENSIONS)]
     with compiled:
@@ -60,22 +65,26 @@ def test_training_keeps_one_position_array_and_copies_only_for_delay_slots(
         inp_hid = compiled.connection_populations[conns["inp_hid"]]
         mirror = model.synapse_populations[names.mirror(
             conns["inp_hid"].name)]
+        # A dense connection's mirror runs target -> source, a sparse
+        # one's source -> target
+        inp_end, hid_end = ("pre", "post") if sparse else ("post", "pre")
+        hid_copy = copy_post if sparse else copy
         # The input has no delay slots: read directly at both ends
         assert _copies(inp_hid, "pre") == []
-        assert _copies(mirror, "post") == []
+        assert _copies(mirror, inp_end) == []
         # The hidden population has delay slots: copies
-        assert _copies(inp_hid, "post") == copy_post
-        assert _copies(mirror, "pre") == copy
-        expected_syncs = 2
+        assert _copies(inp_hid, "post") == ([] if stored else copy_post)
+        assert _copies(mirror, hid_end) == hid_copy
+        expected_syncs = 1 if stored else 2
         if recurrent:
             hid_hid = compiled.connection_populations[conns["hid_hid"]]
             rec_mirror = model.synapse_populations[names.mirror(
                 conns["hid_hid"].name)]
-            assert _copies(hid_hid, "pre") == copy
-            assert _copies(hid_hid, "post") == copy_post
+            assert _copies(hid_hid, "pre") == ([] if stored else copy)
+            assert _copies(hid_hid, "post") == ([] if stored else copy_post)
             assert _copies(rec_mirror, "pre") == copy
             assert _copies(rec_mirror, "post") == copy_post
-            expected_syncs += 4
+            expected_syncs += 2 if stored else 4
         syncs = [cu for cu in model.custom_updates.values()
                  if cu.update_group_name == names.POSITION_SYNC]
         assert len(syncs) == expected_syncs
@@ -83,12 +92,13 @@ def test_training_keeps_one_position_array_and_copies_only_for_delay_slots(
 
 @pytest.mark.batch_dependent(size=4)
 def test_copies_follow_the_positions_during_training(backend, batch_size):
+    # Delays computed per spike: the spatial groups keep copies too
     network, inp, hid, out, conns = _network(recurrent=True, sparse=False)
     compiled = SpatialEventPropCompiler(
         example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
         optimiser=Adam(0.01), position_optimiser=Adam(0.05), dt=1.0,
-        batch_size=batch_size, backend=backend).compile(
-            network, name="follow")
+        batch_size=batch_size, backend=backend,
+        stored_delays=False).compile(network, name="follow")
     rng = np.random.default_rng(4)
     # Six batches an epoch: the position optimiser runs from batch 2 on
     num_trials = 6 * batch_size

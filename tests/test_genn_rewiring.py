@@ -8,7 +8,7 @@ pytestmark = [pytest.mark.genn, pytest.mark.usefixtures("in_tmp_path")]
 
 try:
     from ml_genn import Connection, Network, Population
-    from ml_genn.callbacks import VarRecorder
+    from ml_genn.callbacks import Callback, VarRecorder
     from ml_genn.compilers.event_prop_compiler import default_params
     from ml_genn.connectivity import Dense, FixedProbability
     from ml_genn.initializers import Normal
@@ -24,7 +24,7 @@ try:
                                  get_positions, place, prune, pull_positions)
     from ml_genn_spatial import names
     from ml_genn_spatial.geometry import delay_steps, distance
-    from genn_networks import Capture, random_inputs
+    from genn_networks import random_inputs
 except ImportError:
     if genn_available():
         raise
@@ -261,12 +261,36 @@ def test_prune_trained_network_then_fine_tune(tmp_path, by, backend,
         assert data["conn"][-1]["mean_length"] < trained_d.mean()
 
 
+def _rows(genn_syn):
+    """A SPARSE synapse group's rows: each row's targets in their order."""
+    genn_syn.pull_connectivity_from_device()
+    stride = genn_syn.max_connections
+    ind = np.asarray(genn_syn._ind.view)
+    return [ind[i * stride:(i * stride) + n].tolist()
+            for i, n in enumerate(genn_syn._row_lengths.view)]
+
+
 @pytest.mark.batch_dependent
-def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter(
+def test_mirror_of_rewired_connection_has_the_rows_of_its_last_transpose(
         backend, batch_size):
-    """With DEEP R and a wiring cost, the mirror's arrays hold values during
-    the scatter and are all zero once it is over, so a removed synapse
-    leaves nothing behind."""
+    """With DEEP R (and a wiring cost), the mirror of a sparse connection
+    holds, in each batch, the connection's rows -- targets in the same
+    order -- as they were when its gradient was transposed at the end of
+    the previous batch (before DEEP R rewired them): each gradient is
+    scattered by its own synapse. Its arrays have one element per slot of
+    those rows, none per pair of neurons."""
+    class RowsAtBatchBegin(Callback):
+        """The rows of the spatial group and of its mirror at the start
+        of every batch."""
+
+        def __init__(self, genn_syn, mirror):
+            self._groups = (genn_syn, mirror)
+            self.original, self.mirror = [], []
+
+        def on_batch_begin(self, batch):
+            self.original.append(_rows(self._groups[0]))
+            self.mirror.append(_rows(self._groups[1]))
+
     network, inp, hid, out, rec = _network(
         seed=2, recurrent=SpatialSparse(0.2, Normal(0.0, 0.3), MAX_DELAY,
                                         wiring_cost=0.01),
@@ -276,23 +300,27 @@ def test_mirror_arrays_of_rewired_connection_are_cleared_after_scatter(
         optimiser=Adam(0.01), position_optimiser=Adam(0.01), dt=1.0,
         batch_size=batch_size, backend=backend, deep_r_conns=[rec],
         deep_r_record_rewirings={rec: "rewirings"}).compile(
-            network, name="mirrorclear")
-    x = random_inputs(5 * batch_size, NUM_INPUTS, TIMESTEPS, 1.0, 0.1,
+            network, name="mirrorrows")
+    x = random_inputs(6 * batch_size, NUM_INPUTS, TIMESTEPS, 1.0, 0.1,
                       np.random.default_rng(1))
     with compiled:
+        genn_syn = compiled.connection_populations[rec]
         mirror = compiled.genn_model.synapse_populations[
             names.mirror("hid_hid")]
-        targets = {name: (mirror, name)
-                   for name in (names.DELAY_GRADIENT_T, names.WIRING_T)}
-        # D = 2: components scattered in timesteps 1-2, cleared in 3
-        before = Capture(targets, batch=4, timestep=0)
-        after = Capture(targets, batch=4, timestep=3)
+        rows = RowsAtBatchBegin(genn_syn, mirror)
         _, data = compiled.train({inp: x},
-                                 {out: np.arange(5 * batch_size) % 3},
+                                 {out: np.arange(6 * batch_size) % 3},
                                  num_epochs=1, shuffle=False,
-                                 callbacks=[before, after])
+                                 callbacks=[rows])
+        stride = genn_syn.max_connections
+        for name in (names.DELAY_GRADIENT_T, names.WIRING_T):
+            assert (mirror.extra_global_params[name].values.size
+                    == NUM_HIDDEN * stride)
+    assert stride < NUM_HIDDEN
     assert sum(int(r[0]) for r in data["rewirings"]) > 0
-    assert np.abs(before.values[names.WIRING_T]).max() > 0.0
-    assert np.abs(before.values[names.DELAY_GRADIENT_T]).max() > 0.0
-    np.testing.assert_array_equal(after.values[names.WIRING_T], 0.0)
-    np.testing.assert_array_equal(after.values[names.DELAY_GRADIENT_T], 0.0)
+    # DEEP R changed the rows between batches, and the mirror followed
+    assert any(rows.original[b] != rows.original[b - 1]
+               for b in range(1, len(rows.original)))
+    assert rows.mirror[0] == rows.original[0]
+    for b in range(1, len(rows.original)):
+        assert rows.mirror[b] == rows.original[b - 1], b

@@ -31,7 +31,8 @@ try:
                                            wiring_cost_gradients)
     from genn_networks import (Capture, FrozenOptimiser, build_network,
                                dense_values, gather_targets, gathered,
-                               gradient_target, random_inputs)
+                               gradient_target, mirror_values,
+                               random_inputs)
 except ImportError:
     # tests/conftest.py skips every test marked genn; with GeNN present an
     # import error is a real failure
@@ -153,9 +154,8 @@ def _gradients(spatial, dimensions, recurrent, positions, weights, delays,
                 values[name] = dense_values(genn_conn, values[name],
                                             num_pre, num_post)
             if spatial and key != "hid_out":
-                # Undo the mirror's transposition
-                values[f"{key}_delay"] = (values[f"{key}_delay"]
-                                          .reshape(num_post, num_pre).T)
+                values[f"{key}_delay"] = mirror_values(
+                    compiled, conn, values[f"{key}_delay"])
     if spatial:
         values.update({f"{name}_position": value for name, value in
                        gathered(callbacks[1].values, ("inp", "hid"),

@@ -20,6 +20,9 @@ the positions of such a population -- weight-update pre/post variables
 ``XPre<k>`` / ``XPost<k>``, N * D values -- and a ``PositionSync`` custom
 update refreshes the copy after each optimiser step. Either way the synapse
 code reads ``XPre<k>`` / ``XPost<k>``, so the templates do not change.
+With stored delays (the default for training) a spatial synapse group
+reads its ``Delay`` instead and needs no positions at all: then only the
+mirrors read them.
 """
 import numpy as np
 
@@ -161,13 +164,23 @@ def add_position_vars(model, pop, layout, compile_state=None):
                 (pop, names.position(k)))
 
 
+class NoPositions:
+    """The end of a synapse group that reads no positions."""
+    copy = False
+    vars, var_vals, refs, ref_targets = [], {}, [], {}
+
+
 def forward_model(layout, conn, stored: bool = False) -> tuple:
     """Weight-update model fragments of a spatial synapse group's forward
     pass: (model dict, pre end, post end). With ``stored`` the delay is
-    the synapse's stored ``Delay`` (:func:`add_stored_delays`)."""
+    the synapse's stored ``Delay`` (:func:`add_stored_delays`) and the
+    group reads no positions: neither end has references or copies."""
     dimensions = get_space(conn.source()).dimensions
-    pre = layout.end(conn.source(), names.POSITION_PRE)
-    post = layout.end(conn.target(), names.POSITION_POST)
+    if stored:
+        pre = post = NoPositions()
+    else:
+        pre = layout.end(conn.source(), names.POSITION_PRE)
+        post = layout.end(conn.target(), names.POSITION_POST)
     model = {"params": list(SPATIAL_PARAM_TYPES),
              "vars": [("g", "scalar", VarAccess.READ_ONLY)],
              "pre_vars": pre.vars, "post_vars": post.vars,
@@ -193,22 +206,27 @@ def delay_type(max_delay_steps: int) -> str:
 
 def add_position_table(model, pop, layout):
     """Add a placed population's ``PositionTable`` array (``i * D + k``)
-    to its neuron model, for the PositionDelay updates of stored delays."""
+    to its neuron model, for the updates that need the positions of
+    arbitrary synapse ends (stored delays, the wiring cost's distances)."""
     model.add_egp(names.POSITION_TABLE, "scalar*",
                   np.ascontiguousarray(layout.positions[pop], dtype=np.float32)
                   .reshape(-1))
 
 
-def add_stored_delays(compiler, genn_model, layout, neuron_populations,
-                      connection_populations) -> list:
-    """Custom updates that store every spatial synapse's delay: per placed
-    population a copy of its positions into its ``PositionTable``
-    (``PositionTableUpdate``), then per spatial connection the delays
-    from the two tables (``PositionDelay``, one value per synapse shared
-    by all batch lanes). Returns the callbacks that run both, in this
-    order, at the start of every batch: positions change only between
-    batches (optimiser, ``Network.load``, user code), so the delays of a
-    batch always follow its positions."""
+def needs_position_tables(layout, stored_delays: bool) -> bool:
+    """Whether training needs the position tables: for stored delays, or
+    for the distances of a wiring cost (read by ``PositionTranspose``)."""
+    return stored_delays or any(c.connectivity.wiring_cost > 0.0
+                                for c in layout.connections)
+
+
+def add_position_table_updates(compiler, genn_model, layout,
+                               neuron_populations) -> list:
+    """Custom updates copying each placed population's positions into its
+    ``PositionTable`` (``PositionTableUpdate``). Returns the callback that
+    runs them at the start of every batch: positions change only between
+    batches (optimiser, ``Network.load``, user code), so the tables of a
+    batch always hold its positions."""
     for i, pop in enumerate(layout.populations):
         dimensions = get_space(pop).dimensions
         genn_pop = neuron_populations[pop]
@@ -227,6 +245,16 @@ def add_stored_delays(compiler, genn_model, layout, neuron_populations,
                     genn_pop, names.POSITION_TABLE)}),
             names.POSITION_TABLE_UPDATE,
             f"CU{names.POSITION_TABLE_UPDATE}{i}")
+    return [CustomUpdateOnBatchBegin(names.POSITION_TABLE_UPDATE)]
+
+
+def add_stored_delays(compiler, genn_model, layout, neuron_populations,
+                      connection_populations) -> list:
+    """Custom updates that store every spatial synapse's delay from the
+    position tables of its two populations (``PositionDelay``, one value
+    per synapse shared by all batch lanes). Returns the callback that runs
+    them at the start of every batch, after the tables' update
+    (:func:`add_position_table_updates`)."""
     for i, conn in enumerate(layout.connections):
         dimensions = get_space(conn.source()).dimensions
         genn_syn = connection_populations[conn]
@@ -252,8 +280,7 @@ def add_stored_delays(compiler, genn_model, layout, neuron_populations,
                      neuron_populations[conn.target()],
                      names.POSITION_TABLE)}),
             names.POSITION_DELAY, f"CU{names.POSITION_DELAY}{i}")
-    return [CustomUpdateOnBatchBegin(names.POSITION_TABLE_UPDATE),
-            CustomUpdateOnBatchBegin(names.POSITION_DELAY)]
+    return [CustomUpdateOnBatchBegin(names.POSITION_DELAY)]
 
 
 class SpatialDelays:

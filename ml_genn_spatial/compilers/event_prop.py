@@ -14,9 +14,10 @@ from ..connectivity import SpatialSparse
 from ..geometry import check_finite_scalar
 from ..placement import get_space
 from .common import (PositionStorageCheck, SpatialDelays, SpatialLayout,
-                     add_position_table, add_position_vars,
-                     add_stored_delays, check_backend_batch, forward_model,
-                     has_delay)
+                     add_position_table, add_position_table_updates,
+                     add_position_vars, add_stored_delays,
+                     check_backend_batch, forward_model, has_delay,
+                     needs_position_tables)
 from .deep_r import DistanceAwareDeepR
 from .position_gradients import add_position_gradient_pipeline
 
@@ -128,7 +129,7 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         if pop not in self._layout.positions:
             return model
         add_position_vars(model, pop, self._layout, compile_state)
-        if self.stored_delays:
+        if needs_position_tables(self._layout, self.stored_delays):
             add_position_table(model, pop, self._layout)
         dimensions = get_space(pop).dimensions
         # Position gradient per neuron and component: an array rather than
@@ -211,14 +212,18 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         # First of the callbacks: at the end of a batch the delay gradient
         # is transposed before mlGeNN's DEEP R rewires the connections
         compiled.base_train_callbacks.insert(0, scatter)
-        if self.stored_delays:
-            # Before anything else in a batch: the delays of its positions
-            delay_updates = add_stored_delays(
-                self, genn_model, self._layout, neuron_populations,
-                connection_populations)
-            compiled.base_train_callbacks[:0] = delay_updates
+        if needs_position_tables(self._layout, self.stored_delays):
+            # Before anything else in a batch: the tables and delays of its
+            # positions
+            batch_updates = add_position_table_updates(
+                self, genn_model, self._layout, neuron_populations)
+            if self.stored_delays:
+                batch_updates += add_stored_delays(
+                    self, genn_model, self._layout, neuron_populations,
+                    connection_populations)
+            compiled.base_train_callbacks[:0] = batch_updates
             compiled.base_validate_callbacks[:0] = [
-                type(c)(c.name) for c in delay_updates]
+                type(c)(c.name) for c in batch_updates]
         compiled.base_train_callbacks.append(
             PositionStorageCheck(self._layout))
         return compiled

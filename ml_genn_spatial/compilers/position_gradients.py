@@ -5,11 +5,14 @@
    (``snippets/backward.c``).
 2. At the end of each batch that gradient is summed over the batch
    (``PositionReduce``, ``snippets/batch_reduce.c``) and a weight-update
-   custom update (``PositionTranspose``, ``snippets/transpose.c``) writes
-   it, transposed, into a dense array of a *mirror* synapse group running
-   from the target population back to the source. Every synapse writes its
-   own element, so this needs no atomics and works for DENSE and SPARSE
-   connections alike.
+   custom update (``PositionTranspose``, ``snippets/transpose.c``) copies
+   it into an array of a *mirror* synapse group, one element per mirror
+   synapse. A DENSE connection's mirror is DENSE and runs from the target
+   population back to the source (the copy transposes); a SPARSE
+   connection's mirror runs from source to target with the connection's
+   own rows (``snippets/mirror_rows.c``, ``snippets/mirror_rebuild.c``),
+   so it costs no array of N_pre x N_post elements and the copy keeps the
+   synapse index. Every synapse writes its own element: no atomics.
 3. In the first D timesteps of the next batch the mirror group emits one
    event per neuron and timestep (``snippets/scatter_condition.c``); its
    event code (``snippets/scatter.c``) turns the delay gradient into one
@@ -18,9 +21,8 @@
    ``PositionGradientIn`` -- GeNN's own accumulation, atomic on GPUs. This
    is the postsynaptic reduction GeNN has no primitive for; no per-synapse
    array is copied to the host. The device works out the component from
-   the time. For sparse connections one more timestep clears the array, so
-   synapses removed by rewiring leave no stale values. Only batch lane 0
-   scatters: the transposed gradient is already the sum over the batch.
+   the time. Only batch lane 0 scatters: the copied gradient is already
+   the sum over the batch.
 4. Neurons add that input to an array (``snippets/accumulate.c``),
    touching nothing in other timesteps; at the end of that batch a custom
    update hands it to the optimiser (``PositionGather``,
@@ -43,7 +45,8 @@ from pygenn import (VarAccessMode, create_egp_ref, create_var_ref,
                     create_wu_var_ref, init_postsynaptic, init_weight_update)
 from ml_genn.callbacks import Callback
 from ml_genn.compilers.compiler import create_reset_custom_update
-from ml_genn.utils.model import CustomUpdateModel
+from ml_genn.utils.model import (CustomConnectivityUpdateModel,
+                                 CustomUpdateModel)
 
 from .. import codegen, names
 from ..connectivity import SpatialSparse
@@ -51,6 +54,10 @@ from ..placement import get_space
 from .common import SPATIAL_PARAM_TYPES, box_bounds
 
 logger = logging.getLogger(__name__)
+
+#: A sparse mirror's rows travel through a single-precision array, which
+#: holds every integer below 2^24 exactly
+MAX_EXACT_INDEX = 2 ** 24
 
 
 def add_position_gradient_pipeline(compiler, genn_model, layout,
@@ -80,35 +87,46 @@ def add_position_gradient_pipeline(compiler, genn_model, layout,
     num_syncs = _add_position_sync(compiler, genn_model, layout,
                                    neuron_populations,
                                    connection_populations, mirrors)
+    sparse = [c for c in layout.connections
+              if isinstance(c.connectivity, SpatialSparse)]
+    rewired = [c for c in sparse if c in compiler.deep_r_conns]
     callback = PositionScatter(
         list(mirrors.values()), has_learnable=bool(optimiser_updates),
         batch_reduce=compiler.batch_size > 1,
         project=any(get_space(p).radius is not None
                     and p.neuron.learn_positions
                     for p in layout.populations),
-        sync=num_syncs > 0)
+        sync=num_syncs > 0,
+        originals=[(mirrors[c], connection_populations[c]) for c in sparse],
+        row_groups=((names.MIRROR_ROWS, names.MIRROR_REBUILD)
+                    if len(sparse) > len(rewired) else ()),
+        rewired_row_groups=((names.MIRROR_ROWS_REWIRED,
+                             names.MIRROR_REBUILD_REWIRED)
+                            if rewired else ()))
     return optimiser_updates, callback
 
 
 def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
                 neuron_populations):
-    """Mirror synapse group target -> source that scatters the position
-    gradient, fed by a batch reduction and a transposed copy of the
-    spatial synapse group's delay gradient."""
+    """Mirror synapse group that scatters the position gradient of a
+    spatial connection, fed by a batch reduction and a copy of the spatial
+    synapse group's delay gradient in the mirror's own synapse order.
+
+    DENSE connection: a DENSE mirror target -> source, and the copy is a
+    transposition. SPARSE connection: a SPARSE mirror source -> target
+    with the connection's own rows (no array of N_pre x N_post elements),
+    copied by two custom connectivity updates (:func:`_add_mirror_rows`)."""
     source, target = conn.source(), conn.target()
     dimensions = get_space(source).dimensions
-    num_source = int(np.prod(source.shape))
-    num_target = int(np.prod(target.shape))
     wiring = conn.connectivity.wiring_cost > 0.0
     mirror_arrays = [names.DELAY_GRADIENT_T] + (
-        [names.WIRING_T, names.DISTANCE_T] if wiring else [])
-    # Events in timesteps 0 ... ScatterSteps - 1 of a training batch,
-    # handled one timestep later: D components, and for sparse
-    # connections one more step that clears the array
+        [names.WIRING_T] if wiring else [])
     sparse = isinstance(conn.connectivity, SpatialSparse)
-    # The mirror's presynaptic neurons are the connection's targets
-    pre = layout.end(target, names.POSITION_PRE)
-    post = layout.end(source, names.POSITION_POST)
+    # The mirror's presynaptic and postsynaptic populations
+    mirror_pre, mirror_post = (source, target) if sparse else (target,
+                                                               source)
+    pre = layout.end(mirror_pre, names.POSITION_PRE)
+    post = layout.end(mirror_post, names.POSITION_POST)
     mirror_model = create_weight_update_model(
         f"SpatialMirror{dimensions}D{'Wiring' if wiring else ''}",
         params=(SPATIAL_PARAM_TYPES + [(names.SCATTER_ENABLED, "int"),
@@ -119,24 +137,36 @@ def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
         pre_event_threshold_condition_code=codegen.scatter_condition_code(),
         pre_event_syn_code=codegen.scatter_code(dimensions, wiring))
     mirror = genn_model.add_synapse_population(
-        names.mirror(conn.name), "DENSE",
-        neuron_populations[target], neuron_populations[source],
+        names.mirror(conn.name), "SPARSE" if sparse else "DENSE",
+        neuron_populations[mirror_pre], neuron_populations[mirror_post],
         init_weight_update(
             mirror_model,
             {**layout.spatial_params(conn), names.SCATTER_ENABLED: 0,
-             names.SCATTER_STEPS: dimensions + int(sparse)},
+             names.SCATTER_STEPS: dimensions},
             {}, pre.var_vals, post.var_vals,
-            {name: create_var_ref(neuron_populations[target], var)
+            {name: create_var_ref(neuron_populations[mirror_pre], var)
              for name, var in pre.ref_targets.items()},
-            {name: create_var_ref(neuron_populations[source], var)
+            {name: create_var_ref(neuron_populations[mirror_post], var)
              for name, var in post.ref_targets.items()}),
         init_postsynaptic("DeltaCurr"))
+    num_pre = mirror.src.num_neurons
+    if sparse:
+        # Empty until the first copy of the connection's rows, with its
+        # row stride so that synapse k of row i has the same index in both
+        mirror.set_sparse_connections(np.zeros(0, dtype=np.int64),
+                                      np.zeros(0, dtype=np.int64))
+        mirror.max_connections = genn_syn.max_connections
+        elements = num_pre * genn_syn.max_connections
+    else:
+        elements = num_pre * mirror.trg.num_neurons
     for name in mirror_arrays:
         mirror.extra_global_params[name].set_init_values(
-            np.zeros(num_source * num_target, dtype=np.float32))
+            np.zeros(elements, dtype=np.float32))
     mirror.set_wu_param_dynamic(names.SCATTER_ENABLED)
     mirror.pre_target_var = names.POSITION_GRADIENT_INPUT
     mirror.post_target_var = names.POSITION_GRADIENT_INPUT
+    if sparse:
+        _add_mirror_rows(compiler, genn_model, conn, genn_syn, mirror, index)
 
     delay_gradient_ref = create_wu_var_ref(genn_syn,
                                            names.POSITION_DELAY_GRADIENT)
@@ -166,24 +196,36 @@ def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
                                     for name in mirror_arrays],
         "update_code": codegen.transpose_code(
             zero_source=compiler.batch_size == 1, wiring_cost=wiring,
-            dense=not sparse)}
+            dense=not sparse, dimensions=dimensions)}
     transpose_refs = {"Gradient": transpose_source}
     transpose_params = {}
+    transpose_egp_refs = {name: create_wu_egp_ref(mirror, name)
+                          for name in mirror_arrays}
     if wiring:
-        transpose_model["params"] = [("WiringCost", "scalar")]
+        # The weight part needs the distance: from the position tables
+        # (see .common.add_position_tables)
+        transpose_model["params"] = [("WiringCost", "scalar"),
+                                     ("Eps", "scalar")]
         transpose_params["WiringCost"] = conn.connectivity.wiring_cost
+        transpose_params["Eps"] = get_space(source).eps
         transpose_model["var_refs"] += [
             ("Weight", "scalar", VarAccessMode.READ_ONLY),
             ("WeightGradient", "scalar")]
         transpose_refs["Weight"] = create_wu_var_ref(genn_syn, "g")
         transpose_refs["WeightGradient"] = create_wu_var_ref(genn_syn,
                                                              "Gradient")
+        transpose_model["extra_global_param_refs"] += [
+            (names.PRE_POSITION_TABLE, "scalar*"),
+            (names.POST_POSITION_TABLE, "scalar*")]
+        transpose_egp_refs[names.PRE_POSITION_TABLE] = create_egp_ref(
+            neuron_populations[source], names.POSITION_TABLE)
+        transpose_egp_refs[names.POST_POSITION_TABLE] = create_egp_ref(
+            neuron_populations[target], names.POSITION_TABLE)
     compiler.add_custom_update(
         genn_model,
         CustomUpdateModel(
             transpose_model, transpose_params, {}, transpose_refs, {},
-            {name: create_wu_egp_ref(mirror, name)
-             for name in mirror_arrays}),
+            transpose_egp_refs),
         names.POSITION_TRANSPOSE, f"CU{names.POSITION_TRANSPOSE}{index}")
     compiler.add_custom_update(
         genn_model,
@@ -192,6 +234,42 @@ def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
             lambda name: create_wu_var_ref(genn_syn, name)),
         names.POSITION_ZERO, f"CU{names.POSITION_ZERO}Conn{index}")
     return mirror
+
+
+def _add_mirror_rows(compiler, genn_model, conn, genn_syn, mirror, index):
+    """The two custom connectivity updates that give a SPARSE connection's
+    mirror the connection's rows: one on the spatial group writes each row
+    into the mirror's ``DelayGradientT``, one on the mirror rebuilds its
+    row from it. They run when training begins (:class:`PositionScatter`),
+    and for a connection that DEEP R rewires also before every transpose,
+    so the mirror always has the rows whose gradient it scatters."""
+    if mirror.trg.num_neurons >= MAX_EXACT_INDEX:
+        raise ValueError(
+            f"{conn.name}: its mirror passes target indices through a "
+            f"float array, exact below {MAX_EXACT_INDEX} neurons; the "
+            f"target has {mirror.trg.num_neurons}")
+    rewired = conn in compiler.deep_r_conns
+    rows = names.MIRROR_ROWS_REWIRED if rewired else names.MIRROR_ROWS
+    rebuild = (names.MIRROR_REBUILD_REWIRED if rewired
+               else names.MIRROR_REBUILD)
+    compiler.add_custom_connectivity_update(
+        genn_model,
+        CustomConnectivityUpdateModel(
+            {"extra_global_param_refs": [(names.DELAY_GRADIENT_T,
+                                          "scalar*")],
+             "row_update_code": codegen.mirror_rows_code()},
+            egp_refs={names.DELAY_GRADIENT_T: create_wu_egp_ref(
+                mirror, names.DELAY_GRADIENT_T)}),
+        genn_syn, rows, f"CCU{names.MIRROR_ROWS}{index}")
+    compiler.add_custom_connectivity_update(
+        genn_model,
+        CustomConnectivityUpdateModel(
+            {"extra_global_param_refs": [(names.DELAY_GRADIENT_T,
+                                          "scalar*")],
+             "row_update_code": codegen.mirror_rebuild_code()},
+            egp_refs={names.DELAY_GRADIENT_T: create_wu_egp_ref(
+                mirror, names.DELAY_GRADIENT_T)}),
+        mirror, rebuild, f"CCU{names.MIRROR_REBUILD}{index}")
 
 
 def _add_position_gather(compiler, genn_model, pop, genn_pop, index):
@@ -269,13 +347,20 @@ def _add_position_sync(compiler, genn_model, layout, neuron_populations,
     for conn, mirror in mirrors.items():
         syn = connection_populations[conn]
         source, target = conn.source(), conn.target()
+        mirror_pre, mirror_post = (
+            (source, target) if isinstance(conn.connectivity, SpatialSparse)
+            else (target, source))
+        if not compiler.stored_delays:
+            # the spatial group's delays in both passes (stored delays
+            # need no positions there)
+            copies += [
+                (source, syn, names.POSITION_PRE, create_wu_pre_var_ref),
+                (target, syn, names.POSITION_POST, create_wu_post_var_ref)]
         copies += [
-            # the spatial group's delays in both passes
-            (source, syn, names.POSITION_PRE, create_wu_pre_var_ref),
-            (target, syn, names.POSITION_POST, create_wu_post_var_ref),
             # the mirror's directions of the position gradient
-            (target, mirror, names.POSITION_PRE, create_wu_pre_var_ref),
-            (source, mirror, names.POSITION_POST, create_wu_post_var_ref)]
+            (mirror_pre, mirror, names.POSITION_PRE, create_wu_pre_var_ref),
+            (mirror_post, mirror, names.POSITION_POST,
+             create_wu_post_var_ref)]
     count = 0
     for pop, syn, prefix, create_ref in copies:
         if pop not in layout.delayed or not pop.neuron.learn_positions:
@@ -306,29 +391,46 @@ class PositionScatter(Callback):
     :class:`~ml_genn_spatial.SpatialEventPropCompiler` during training.
 
     In every training batch the mirrors scatter, in timesteps 1 ... D, the
-    delay gradient transposed at the end of the previous batch (timestep
-    D + 1 clears the arrays of sparse connections); the device works out
-    the component from the time, this callback only switches scattering on
-    for training batches. At the end of every batch the scattered position
-    gradient is handed to the optimiser (``PositionGather``), which runs
-    when that gradient came from a trial of this training run. Then the
-    delay gradient is batch-reduced and transposed into the mirrors, except
-    at the end of batch 0 of an epoch, where it is discarded: the backward
-    pass then holds the last validation trial (as for mlGeNN's weight
-    gradients).
+    delay gradient transposed at the end of the previous batch; the device
+    works out the component from the time, this callback only switches
+    scattering on for training batches. At the end of every batch the
+    scattered position gradient is handed to the optimiser
+    (``PositionGather``), which runs when that gradient came from a trial
+    of this training run. Then the delay gradient is batch-reduced and
+    transposed into the mirrors, except at the end of batch 0 of an epoch,
+    where it is discarded: the backward pass then holds the last
+    validation trial (as for mlGeNN's weight gradients).
+
+    The mirrors of sparse connections get their connection's rows when
+    training begins and, where DEEP R rewires the connection, again just
+    before each transpose (mlGeNN's DEEP R rewires after this callback):
+    the rows a transpose writes are the rows the next scatter runs over.
     """
 
     def __init__(self, mirrors, has_learnable: bool, batch_reduce: bool,
-                 project: bool, sync: bool):
+                 project: bool, sync: bool, originals=(), row_groups=(),
+                 rewired_row_groups=()):
         self._mirrors = mirrors
         self._has_learnable = has_learnable
         self._batch_reduce = batch_reduce
         self._project = project
         self.sync = sync
+        #: (mirror, spatial synapse group) of the sparse connections
+        self._originals = list(originals)
+        #: (rows, rebuild) custom update groups of the sparse mirrors
+        self._row_groups = tuple(row_groups)
+        self._rewired_row_groups = tuple(rewired_row_groups)
         self._transposed_trial = False
 
     def set_params(self, compiled_network, num_batches=None, **kwargs):
         self._genn_model = compiled_network.genn_model
+        for mirror, original in self._originals:
+            if mirror.max_connections != original.max_connections:
+                raise RuntimeError(
+                    f"{original.name}: its row stride changed to "
+                    f"{original.max_connections} after its position "
+                    f"mirror was built with {mirror.max_connections}; set "
+                    f"max_connections before compiling")
         if num_batches is not None and num_batches < 2 and self._has_learnable:
             logger.warning("With %d batch per epoch positions are not "
                            "trained: their gradient reaches the optimiser "
@@ -341,8 +443,13 @@ class PositionScatter(Callback):
             mirror.set_dynamic_param_value(names.SCATTER_ENABLED,
                                            int(enabled))
 
+    def _copy_rows(self, groups):
+        for group in groups:
+            self._genn_model.custom_update(group)
+
     def on_train_begin(self):
         self._transposed_trial = False
+        self._copy_rows(self._row_groups + self._rewired_row_groups)
 
     def on_batch_begin(self, batch: int):
         self._enable_scatter(True)
@@ -360,5 +467,6 @@ class PositionScatter(Callback):
             self._genn_model.custom_update(names.POSITION_ZERO)
         elif self._batch_reduce:
             self._genn_model.custom_update(names.POSITION_REDUCE)
+        self._copy_rows(self._rewired_row_groups)
         self._genn_model.custom_update(names.POSITION_TRANSPOSE)
         self._transposed_trial = batch > 0

@@ -1,1 +1,0 @@
-    WiringT[id_syn] = 0.0;
