@@ -103,7 +103,9 @@ def _name_category(record):
         if name in _DENDRITIC_DELAY_ARRAYS:
             return "delay buffers"
         if name in _CONNECTIVITY_ARRAYS:
-            return "connectivity"
+            # A sparse position mirror's rows exist only for positions
+            return "mirror/transpose" if _is_mirror(record) else (
+                "connectivity")
         return None
     if _POSITION_PATTERN.match(name):
         return "positions"
@@ -163,7 +165,9 @@ def is_delay_related(record) -> bool:
     are not counted: every delayed connection has them."""
     name = record["array"]
     if record["role"] == "internal":
-        return False
+        # A sparse position mirror's rows (its spike and event buffers are
+        # GeNN's for any group)
+        return _is_mirror(record) and name in _CONNECTIVITY_ARRAYS
     if _is_mirror(record) or name in _MIRROR_EGPS:
         return True
     if (name in _DELAY_ONLY_VARS or _POSITION_PATTERN.match(name)
@@ -434,11 +438,35 @@ def check_model(records, batch_size: int = 1) -> dict:
             "unmodelled_bytes": unmodelled, "mismatches": mismatches}
 
 
+# What named, atomic addToPre/addToPost targets in GeNN would remove from a
+# spatial network (benchmarks/README.md): the per-synapse delay gradient,
+# its batch sum and the position mirrors
+_FEATURE_REMOVES = {names.POSITION_DELAY_GRADIENT,
+                    names.REDUCED_POSITION_DELAY_GRADIENT}
+_PLACED_POSITION_PATTERN = re.compile(rf"^{names.POSITION}\d+$")
+
+
+def feature_saving(modelled, batch_size: int) -> dict:
+    """For modelled records at ``batch_size``: the delay-related bytes the
+    GeNN feature of benchmarks/README.md would remove, and the bytes it
+    would add (D position-gradient inputs per placed neuron and batch
+    lane, one float each)."""
+    removed = sum(r["bytes"] for r in modelled if is_delay_related(r)
+                  and (_is_mirror(r) or r["array"] in _FEATURE_REMOVES))
+    # One input per coordinate X<k> of every placed neuron (X<k> is shared
+    # by the lanes: its bytes are its elements x type size)
+    inputs = sum(r["bytes"] // int(r.get("type_bytes", 4)) for r in modelled
+                 if r["kind"] == "neuron"
+                 and _PLACED_POSITION_PATTERN.match(r["array"]))
+    return {"removed": int(removed), "added": int(inputs * 4 * batch_size)}
+
+
 def memory_model(records, batch_sizes, sizes_list,
                  measured_batch: int = 1) -> list:
     """Rows of the memory model for every batch size and population
     sizes: ``{"batch_size", "sizes", "total", "delay", "categories",
-    "delay_parts"}`` in bytes (delay: :func:`delay_related_memory`)."""
+    "delay_parts", "feature"}`` in bytes (delay:
+    :func:`delay_related_memory`, feature: :func:`feature_saving`)."""
     rows = []
     for sizes in sizes_list:
         for batch_size in batch_sizes:
@@ -450,5 +478,6 @@ def memory_model(records, batch_sizes, sizes_list,
                          "sizes": dict(sizes),
                          "total": sum(categories.values()),
                          "delay": delay["total"], "delay_parts": delay,
-                         "categories": categories})
+                         "categories": categories,
+                         "feature": feature_saving(modelled, batch_size)})
     return rows

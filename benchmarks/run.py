@@ -453,7 +453,8 @@ def compute_memory_model(results, batch_sizes=MODEL_BATCH_SIZES,
                              "batch_size": row["batch_size"],
                              "total": row["total"], "delay": row["delay"],
                              "delay_parts": row["delay_parts"],
-                             "categories": row["categories"]})
+                             "categories": row["categories"],
+                             "feature": row["feature"]})
     return rows
 
 
@@ -755,7 +756,50 @@ def _memory_model_lines(data) -> list:
                            "dense delay mem ÷ delays", "sparse ÷ weights",
                            "sparse ÷ delays", "sparse delay mem ÷ delays"],
                           ratio_rows), ""]
+        feature_rows = feature_saving_table(model_rows, shape)
+        if feature_rows:
+            lines += [f"{shape}: spatial 3-D delay memory [MiB] with the "
+                      f"GeNN feature of benchmarks/README.md (named, atomic "
+                      f"addToPre/addToPost targets): what it removes (the "
+                      f"per-synapse delay gradient, its batch sum, the "
+                      f"mirror), now -> then (then: plus D inputs per "
+                      f"placed neuron and batch lane), and per-synapse "
+                      f"delays' for comparison:", "",
+                      measure.markdown_table(
+                          ["H", "batch", "removed (dense / 10 %)",
+                           "now -> then (dense)", "now -> then (10 %)",
+                           "per-synapse delays (dense / 10 %)"],
+                          feature_rows), ""]
     return lines
+
+
+def feature_saving_table(model_rows, shape):
+    """Rows of the GeNN-feature table (see :func:`_memory_model_lines`)."""
+    def find(mode, hidden, batch):
+        return next((m for m in model_rows if m["shape"] == shape
+                     and m["mode"] == mode and m["hidden"] == hidden
+                     and m["batch_size"] == batch), None)
+
+    rows = []
+    for hidden, batch in sorted({(m["hidden"], m["batch_size"])
+                                 for m in model_rows
+                                 if m["shape"] == shape}):
+        found = [(find(f"spatial-3d{s}", hidden, batch),
+                  find(f"delays{s}", hidden, batch)) for s in ("", "-sparse")]
+        if any(spatial is None or "feature" not in spatial
+               or delays is None for spatial, delays in found):
+            continue
+        removed, now_then, baseline = [], [], []
+        for spatial, delays in found:
+            feature = spatial["feature"]
+            then = spatial["delay"] - feature["removed"] + feature["added"]
+            removed.append(measure.mib(feature["removed"], 1))
+            now_then.append(f"{measure.mib(spatial['delay'], 1)} -> "
+                            f"{measure.mib(then, 1)}")
+            baseline.append(measure.mib(delays["delay"], 1))
+        rows.append([hidden, batch, " / ".join(map(str, removed)),
+                     *now_then, " / ".join(map(str, baseline))])
+    return rows
 
 
 def memory_model_ratios(model_rows, shape):

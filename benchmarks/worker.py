@@ -147,7 +147,8 @@ def _var_records(kind, group, role, variables, definitions=None,
         elif role == "egp":
             # An extra global parameter is sized by whoever allocates it:
             # modelled as so many elements per neuron of its group (per
-            # synapse pair of a mirror)
+            # synapse pair of a dense mirror, per synapse slot of a sparse
+            # one)
             elements = size // _type_bytes(genn_model, var.type)
             record.update(type_bytes=_type_bytes(genn_model, var.type),
                           batched=False,
@@ -158,6 +159,10 @@ def _var_records(kind, group, role, variables, definitions=None,
 
 def _egp_shape(kind, group, elements):
     if kind == "synapse":
+        # One element per synapse slot (a sparse position mirror's arrays)
+        shape = _synapse_shape(group)
+        if shape["sparse"] and elements == shape["n_pre"] * shape["row"]:
+            return shape
         pairs = group.src.num_neurons * group.trg.num_neurons
         if elements % pairs == 0:
             return {"per": "pairs", "pre": group.src.name,
