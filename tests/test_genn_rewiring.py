@@ -316,6 +316,16 @@ def test_mirror_of_rewired_connection_has_the_rows_of_its_last_transpose(
         for name in (names.DELAY_GRADIENT_T, names.WIRING_T):
             assert (mirror.extra_global_params[name].values.size
                     == NUM_HIDDEN * stride)
+        # No array of the connection, its mirror or the custom updates on
+        # them has an element per pair of neurons (per batch lane)
+        arrays = [np.shape(v.values)[-1] for group in (genn_syn, mirror)
+                  for v in group.vars.values()]
+        arrays += [np.shape(v.values)[-1]
+                   for cu in compiled.genn_model.custom_updates.values()
+                   if getattr(getattr(cu, "synapse_group", None), "name",
+                              None) in (genn_syn.name, mirror.name)
+                   for v in cu.vars.values()]
+        assert len(arrays) > 4 and max(arrays) <= NUM_HIDDEN * stride
     assert stride < NUM_HIDDEN
     assert sum(int(r[0]) for r in data["rewirings"]) > 0
     # DEEP R changed the rows between batches, and the mirror followed
