@@ -22,6 +22,10 @@ DEFAULTS = {"dimensions": 2, "hidden": 100, "recurrent": False, "epochs": 12,
             "gpu_batch_size": 32, "output": "runs/yin_yang"}
 
 parser = runs.make_parser(__doc__, DEFAULTS)
+parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
+                    help="membrane time constant of the hidden and output "
+                         "LIF neurons [ms] (default: 20, mlGeNN's example; "
+                         "the SpSNN paper's Yin-Yang network: 4)")
 runs.add_lr_schedule_options(parser)
 data_options = parser.add_argument_group("data")
 data_options.add_argument("--train-size", type=runs.positive_int,
@@ -121,10 +125,12 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
         # Checkpoints are keyed by name: a resumed network must match
         inp = Population(SpikeInput(max_spikes=batch_size * NUM_INPUTS),
                          NUM_INPUTS, name="input")
-        hidden = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0,
+        hidden = Population(LeakyIntegrateFire(v_thresh=1.0,
+                                               tau_mem=args.tau_mem,
                                                tau_refrac=None),
                             args.hidden, name="hidden")
-        out = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0,
+        out = Population(LeakyIntegrateFire(v_thresh=1.0,
+                                            tau_mem=args.tau_mem,
                                             tau_refrac=None,
                                             readout="first_spike_time"),
                          NUM_CLASSES, name="output")

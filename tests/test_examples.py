@@ -122,6 +122,8 @@ BAD = [(["--dimensions", "9"], "--dimensions"),
        (["--output", "FILE"], "--output")]
 SCRIPT_BAD = {
     "yin_yang": [(["--dt", "7.5", "--max-delay", "10"], "--dt"),
+                 (["--tau-mem", "0"], "--tau-mem"),
+                 (["--tau-mem", "nan"], "--tau-mem"),
                  (["--train-size", "0"], "--train-size"),
                  (["--validation-size", "-1"], "--validation-size"),
                  (["--rewiring", "--sparsity", "0.5", "--backend",

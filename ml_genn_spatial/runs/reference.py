@@ -40,7 +40,7 @@ def build_yin_yang(args, num_inputs: int, num_classes: int):
     rng = np.random.default_rng(args.seed)
     space = (Space(args.dimensions, bounds=SPACE_BOUNDS, rng=rng)
              if mode == "spatial" else None)
-    lif = dict(v_thresh=1.0, tau_mem=20.0)
+    lif = dict(v_thresh=1.0, tau_mem=args.tau_mem)
     sizes = {"input": num_inputs, "hidden": args.hidden,
              "output": num_classes}
     neurons = {"input": ref.SpikeInput(), "hidden": ref.LeakyIntegrateFire(
