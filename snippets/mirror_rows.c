@@ -3,7 +3,8 @@
 // index of every synapse in the group's own order, then -1 up to the row
 // stride. The copy travels in the mirror's DelayGradientT (indices are
 // exact in it below 2^24 neurons); the mirror's rebuild reads it and
-// clears it, and the transpose then fills it with delay gradients.
+// zeroes the slots it used, and the transpose then fills those with
+// delay gradients (nothing reads the -1 padding beyond them).
 const unsigned int rowStart = id_pre * row_stride;
 unsigned int length = 0;
 for_each_synapse {

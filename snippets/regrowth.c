@@ -4,8 +4,9 @@
 // candidate is accepted with that probability (rejection sampling), so
 // nearer targets are more likely. After MaxTries rejected candidates
 // (every free target far away) the next free candidate is taken, so the
-// loop always ends. The new synapse's delay needs nothing: it follows from
-// the positions whenever a spike is sent.
+// loop always ends. The new synapse's delay needs nothing here: it follows
+// from the positions (stored delays are recomputed at the start of the
+// next batch, before its first spike).
 uint32_t *rowConnectivity = Connectivity + (NumRowWords * id_pre);
 for(unsigned int a = 0; a < NumActivations; a++) {
     unsigned int tries = 0;

@@ -214,6 +214,19 @@ def test_batch_above_one_is_refused_on_the_cpu_backend():
         compiler.compile(network, name="batch4")
 
 
+def test_trials_too_short_for_the_scatter_are_refused():
+    """The position gradients of a D-dimensional space arrive in timesteps
+    1 ... D: a trial needs D + 1 timesteps (the network here is 2-D)."""
+    network, *_ = _network()
+    kwargs = dict(losses=SparseCategoricalCrossentropy(), dt=1.0,
+                  batch_size=1, backend="single_threaded_cpu")
+    with pytest.raises(ValueError, match="needs at least 3"):
+        SpatialEventPropCompiler(example_timesteps=2, **kwargs).compile(
+            network, name="short2")
+    SpatialEventPropCompiler(example_timesteps=3, **kwargs).compile(
+        network, name="short3")
+
+
 def test_max_delay_beyond_genn_and_wrong_positions_are_refused():
     with pytest.raises(ValueError, match="GeNN can hold"):
         SpatialDense(1.0, 70000, scale=1.0)

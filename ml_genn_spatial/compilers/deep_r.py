@@ -4,8 +4,9 @@ DEEP R (mlGeNN's ``EventPropCompiler(deep_r_conns=...)``) works on
 :class:`~ml_genn_spatial.SpatialSparse` connections as it is: a regrown
 synapse starts with zero weight, gradient and optimiser state (GeNN resets
 every variable of a new synapse, Adam moments included), and its delay
-follows from the positions of its two neurons with nothing stored per
-synapse. With ``regrowth_length`` a regrown synapse's target is drawn with
+follows from the positions of its two neurons (stored delays are
+recomputed from the positions at the start of every batch, before a new
+synapse's first spike; nothing else is kept per synapse). With ``regrowth_length`` a regrown synapse's target is drawn with
 probability proportional to ``exp(-dist / regrowth_length)`` instead of
 uniformly.
 

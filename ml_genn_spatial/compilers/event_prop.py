@@ -94,12 +94,12 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         conns = self._layout.connections
         dimensions = max((get_space(p).dimensions
                           for p in self._layout.populations), default=0)
-        if conns and self.example_timesteps < dimensions + 3:
+        if conns and self.example_timesteps < dimensions + 1:
             raise ValueError(f"example_timesteps={self.example_timesteps} "
                              f"is too short: the position gradients of a "
-                             f"{dimensions}-D space are scattered in the "
-                             f"first {dimensions + 2} timesteps of a "
-                             f"batch, and need {dimensions + 3}")
+                             f"{dimensions}-D space arrive in timesteps 1 "
+                             f"... {dimensions} of a batch, so a trial "
+                             f"needs at least {dimensions + 1}")
         for c in conns:
             if not isinstance(c.synapse, Exponential):
                 raise NotImplementedError(

@@ -203,7 +203,7 @@ def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
                           for name in mirror_arrays}
     if wiring:
         # The weight part needs the distance: from the position tables
-        # (see .common.add_position_tables)
+        # (see .common.add_position_table_updates)
         transpose_model["params"] = [("WiringCost", "scalar"),
                                      ("Eps", "scalar")]
         transpose_params["WiringCost"] = conn.connectivity.wiring_cost
@@ -427,10 +427,13 @@ class PositionScatter(Callback):
         for mirror, original in self._originals:
             if mirror.max_connections != original.max_connections:
                 raise RuntimeError(
-                    f"{original.name}: its row stride changed to "
-                    f"{original.max_connections} after its position "
-                    f"mirror was built with {mirror.max_connections}; set "
-                    f"max_connections before compiling")
+                    f"{original.name}: its max_connections changed to "
+                    f"{original.max_connections} after "
+                    f"SpatialEventPropCompiler.compile sized its position "
+                    f"mirror for rows of {mirror.max_connections}; the "
+                    f"mirror's rows must match the connection's, so "
+                    f"max_connections cannot change after compiling a "
+                    f"sparse spatial connection for training")
         if num_batches is not None and num_batches < 2 and self._has_learnable:
             logger.warning("With %d batch per epoch positions are not "
                            "trained: their gradient reaches the optimiser "
