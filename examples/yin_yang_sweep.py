@@ -8,8 +8,8 @@ beside it, and after each run rewrites --results: the recipe, every run
 parameters, seconds, the command that re-runs it) and the median and
 interquartile range per D. Resumable: runs already in --results are
 skipped (an interrupted run starts afresh); a file of another recipe is
-refused. --figure draws test accuracy against D, every seed a dot, from
---results only.
+refused. --figure draws test accuracy against D, every seed a dot, and
+--table prints the markdown table, from --results only.
 """
 import argparse
 import json
@@ -62,6 +62,8 @@ parser.add_argument("--recipe", default=None,
 parser.add_argument("--figure", default=None,
                     help="only draw the figure of --results into this file "
                          "(.png, .pdf)")
+parser.add_argument("--table", action="store_true",
+                    help="only print the markdown table of --results")
 
 
 def load_recipe(args) -> dict:
@@ -162,6 +164,10 @@ def main(argv=None):
                                     + ("_gpu" if args.gpu else "") + ".json")
     if args.figure is not None:
         return figure(args)
+    if args.table:
+        print(sweep.markdown_table(sweep.read_sweep(
+            os.path.join(ROOT, args.results))["runs"]))
+        return None
     return train(args, load_recipe(args))
 
 

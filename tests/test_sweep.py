@@ -62,6 +62,19 @@ def test_medians_and_interquartile_ranges():
     assert summary["0"]["test_accuracy_iqr"] == 0.0
 
 
+def test_markdown_table_rows_come_from_the_summary():
+    tests = [0.95, 0.97, 0.96, 0.99, 0.90]
+    runs = ([_entry("2", s + 1, t) for s, t in enumerate(tests)]
+            + [_entry("inf", 3, 0.9, parameters=500)])
+    lines = sweep.markdown_table(runs).splitlines()
+    assert len(lines) == 4 and lines[1].startswith("|---")
+    q1, q3 = np.percentile(tests, [25, 75])
+    assert lines[2].startswith("| 2 | 100 | 1, 2, 3, 4, 5 | 96.0 % "
+                               f"({100 * (q3 - q1):.1f}) "
+                               f"[{100 * q1:.1f}-{100 * q3:.1f}] |")
+    assert lines[3].startswith("| inf | 500 | 3 | 90.0 % (0.0) ")
+
+
 def test_sweep_file_written_read_back_and_resumable(tmp_path):
     path = str(tmp_path / "results" / "sweep.json")
     state = sweep.open_sweep(path, RECIPE)

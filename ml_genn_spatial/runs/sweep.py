@@ -135,6 +135,28 @@ def summarise(runs: list) -> dict:
     return summary
 
 
+def markdown_table(runs: list) -> str:
+    """The README's table of a sweep: per ``dimensions`` the trainable
+    parameters, the seeds, the median test accuracy with its interquartile
+    range and quartiles, the median validation accuracy and the median
+    seconds of a run."""
+    lines = ["| D | trainable parameters | seeds | test: median (IQR) "
+             "[Q1-Q3] | validation: median | s per run (median) |",
+             "|---|---|---|---|---|---|"]
+    for dims, entry in summarise(runs).items():
+        q1, q3 = entry["test_accuracy_quartiles"]
+        seeds = entry["seeds"]
+        lines.append(
+            f"| {dims} | {entry['parameters']} | "
+            f"{', '.join(map(str, seeds))} | "
+            f"{100 * entry['median_test_accuracy']:.1f} % "
+            f"({100 * entry['test_accuracy_iqr']:.1f}) "
+            f"[{100 * q1:.1f}-{100 * q3:.1f}] | "
+            f"{100 * entry['median_validation_accuracy']:.1f} % | "
+            f"{entry['median_seconds']:.0f} |")
+    return "\n".join(lines)
+
+
 def read_sweep(path: str) -> dict:
     """Read a sweep file.
 
