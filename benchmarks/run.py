@@ -601,7 +601,8 @@ def report(data) -> str:
              f"baseline after imports. GeNN: bytes of every array GeNN "
              f"allocated. Delay mem: delay-related parameters + gradients + "
              f"optimiser state (positions, their copies, the per-synapse "
-             f"delay gradient and its transposed mirror for spatial modes). "
+             f"delay gradient, its copy in the mirror and a sparse "
+             f"mirror's rows for spatial modes). "
              f"Hidden spikes: mean per trial over the timed trials (the "
              f"work of the backward pass and of spike propagation scales "
              f"with it).",
