@@ -331,14 +331,19 @@ def _scheduled_learning_rates(callback, start_epoch, epochs, num_batches):
     ``start_epoch ...`` of a run (one optimiser, peak rate 1e-3), driven as
     mlGeNN drives a callback."""
     from types import SimpleNamespace
+    from ml_genn.utils.callback_list import CallbackList
     optimiser = SimpleNamespace(alpha=1e-3)
-    callback.set_params(SimpleNamespace(optimisers=[(optimiser, [])]),
-                        num_batches=num_batches)
+    network = SimpleNamespace(optimisers=[(optimiser, [])])
     seen = []
     for epoch in range(start_epoch, start_epoch + epochs):
-        callback.on_epoch_begin(epoch)
+        # As runs.train_epochs trains: one mlGeNN train() call, so one
+        # CallbackList (which works on a shallow copy of the callback),
+        # per epoch
+        callbacks = CallbackList([callback], compiled_network=network,
+                                 num_batches=num_batches, num_epochs=1)
+        callbacks.on_epoch_begin(epoch)
         for batch in range(num_batches):
-            callback.on_batch_begin(batch)
+            callbacks.on_batch_begin(batch)
             seen.append(optimiser.alpha)
     return seen
 
