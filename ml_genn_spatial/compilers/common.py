@@ -166,8 +166,10 @@ def add_position_vars(model, pop, layout, compile_state=None):
 
 class NoPositions:
     """The end of a synapse group that reads no positions."""
-    copy = False
-    vars, var_vals, refs, ref_targets = [], {}, [], {}
+
+    def __init__(self):
+        self.copy = False
+        self.vars, self.var_vals, self.refs, self.ref_targets = [], {}, [], {}
 
 
 def forward_model(layout, conn, stored: bool = False) -> tuple:
@@ -177,7 +179,7 @@ def forward_model(layout, conn, stored: bool = False) -> tuple:
     group reads no positions: neither end has references or copies."""
     dimensions = get_space(conn.source()).dimensions
     if stored:
-        pre = post = NoPositions()
+        pre, post = NoPositions(), NoPositions()
     else:
         pre = layout.end(conn.source(), names.POSITION_PRE)
         post = layout.end(conn.target(), names.POSITION_POST)
