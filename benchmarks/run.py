@@ -774,19 +774,25 @@ def _memory_model_lines(data) -> list:
     return lines
 
 
-def feature_saving_table(model_rows, shape):
-    """Rows of the GeNN-feature table (see :func:`_memory_model_lines`)."""
-    def find(mode, hidden, batch):
-        return next((m for m in model_rows if m["shape"] == shape
-                     and m["mode"] == mode and m["hidden"] == hidden
-                     and m["batch_size"] == batch), None)
-
-    rows = []
+def _model_grid(model_rows, shape):
+    """``(hidden, batch, find)`` for every H and batch size of one shape's
+    memory model, ``find(mode)`` giving that mode's row (or None)."""
     for hidden, batch in sorted({(m["hidden"], m["batch_size"])
                                  for m in model_rows
                                  if m["shape"] == shape}):
-        found = [(find(f"spatial-3d{s}", hidden, batch),
-                  find(f"delays{s}", hidden, batch)) for s in ("", "-sparse")]
+        def find(mode, hidden=hidden, batch=batch):
+            return next((m for m in model_rows if m["shape"] == shape
+                         and m["mode"] == mode and m["hidden"] == hidden
+                         and m["batch_size"] == batch), None)
+        yield hidden, batch, find
+
+
+def feature_saving_table(model_rows, shape):
+    """Rows of the GeNN-feature table (see :func:`_memory_model_lines`)."""
+    rows = []
+    for hidden, batch, find in _model_grid(model_rows, shape):
+        found = [(find(f"spatial-3d{s}"), find(f"delays{s}"))
+                 for s in ("", "-sparse")]
         if any(spatial is None or "feature" not in spatial
                or delays is None for spatial, delays in found):
             continue
@@ -807,20 +813,13 @@ def memory_model_ratios(model_rows, shape):
     """Rows (H, batch, then for dense and sparse: spatial-3d total ÷
     weights total, ÷ delays total, spatial-3d delay-related ÷ delays
     delay-related) of the memory model of one shape."""
-    def find(mode, hidden, batch):
-        return next((m for m in model_rows if m["shape"] == shape
-                     and m["mode"] == mode and m["hidden"] == hidden
-                     and m["batch_size"] == batch), None)
-
     rows = []
-    for hidden, batch in sorted({(m["hidden"], m["batch_size"])
-                                 for m in model_rows
-                                 if m["shape"] == shape}):
+    for hidden, batch, find in _model_grid(model_rows, shape):
         row = [hidden, batch]
         for suffix in ("", "-sparse"):
-            spatial = find(f"spatial-3d{suffix}", hidden, batch)
-            weights = find(f"weights{suffix}", hidden, batch)
-            delays = find(f"delays{suffix}", hidden, batch)
+            spatial = find(f"spatial-3d{suffix}")
+            weights = find(f"weights{suffix}")
+            delays = find(f"delays{suffix}")
             for a, b, key in ((spatial, weights, "total"),
                               (spatial, delays, "total"),
                               (spatial, delays, "delay")):

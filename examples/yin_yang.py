@@ -125,13 +125,10 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
         # Checkpoints are keyed by name: a resumed network must match
         inp = Population(SpikeInput(max_spikes=batch_size * NUM_INPUTS),
                          NUM_INPUTS, name="input")
-        hidden = Population(LeakyIntegrateFire(v_thresh=1.0,
-                                               tau_mem=args.tau_mem,
-                                               tau_refrac=None),
-                            args.hidden, name="hidden")
-        out = Population(LeakyIntegrateFire(v_thresh=1.0,
-                                            tau_mem=args.tau_mem,
-                                            tau_refrac=None,
+        lif = dict(v_thresh=1.0, tau_mem=args.tau_mem, tau_refrac=None)
+        hidden = Population(LeakyIntegrateFire(**lif), args.hidden,
+                            name="hidden")
+        out = Population(LeakyIntegrateFire(**lif,
                                             readout="first_spike_time"),
                          NUM_CLASSES, name="output")
         conns = [connect(inp, hidden, 1.5, 0.78, "input_hidden")]

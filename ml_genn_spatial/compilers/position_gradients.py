@@ -252,24 +252,20 @@ def _add_mirror_rows(compiler, genn_model, conn, genn_syn, mirror, index):
     rows = names.MIRROR_ROWS_REWIRED if rewired else names.MIRROR_ROWS
     rebuild = (names.MIRROR_REBUILD_REWIRED if rewired
                else names.MIRROR_REBUILD)
-    compiler.add_custom_connectivity_update(
-        genn_model,
-        CustomConnectivityUpdateModel(
-            {"extra_global_param_refs": [(names.DELAY_GRADIENT_T,
-                                          "scalar*")],
-             "row_update_code": codegen.mirror_rows_code()},
-            egp_refs={names.DELAY_GRADIENT_T: create_wu_egp_ref(
-                mirror, names.DELAY_GRADIENT_T)}),
-        genn_syn, rows, f"CCU{names.MIRROR_ROWS}{index}")
-    compiler.add_custom_connectivity_update(
-        genn_model,
-        CustomConnectivityUpdateModel(
-            {"extra_global_param_refs": [(names.DELAY_GRADIENT_T,
-                                          "scalar*")],
-             "row_update_code": codegen.mirror_rebuild_code()},
-            egp_refs={names.DELAY_GRADIENT_T: create_wu_egp_ref(
-                mirror, names.DELAY_GRADIENT_T)}),
-        mirror, rebuild, f"CCU{names.MIRROR_REBUILD}{index}")
+    # Both read and write the mirror's DelayGradientT
+    for group, update_group, name, code in (
+            (genn_syn, rows, names.MIRROR_ROWS, codegen.mirror_rows_code()),
+            (mirror, rebuild, names.MIRROR_REBUILD,
+             codegen.mirror_rebuild_code())):
+        compiler.add_custom_connectivity_update(
+            genn_model,
+            CustomConnectivityUpdateModel(
+                {"extra_global_param_refs": [(names.DELAY_GRADIENT_T,
+                                              "scalar*")],
+                 "row_update_code": code},
+                egp_refs={names.DELAY_GRADIENT_T: create_wu_egp_ref(
+                    mirror, names.DELAY_GRADIENT_T)}),
+            group, update_group, f"CCU{name}{index}")
 
 
 def _add_position_gather(compiler, genn_model, pop, genn_pop, index):
