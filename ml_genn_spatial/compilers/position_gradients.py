@@ -106,6 +106,16 @@ def add_position_gradient_pipeline(compiler, genn_model, layout,
     return optimiser_updates, callback
 
 
+def _mirror_ends(conn) -> tuple:
+    """The presynaptic and postsynaptic populations of a spatial
+    connection's mirror: target and source for a DENSE connection,
+    source and target (the connection's own rows) for a SPARSE one."""
+    source, target = conn.source(), conn.target()
+    if isinstance(conn.connectivity, SpatialSparse):
+        return source, target
+    return target, source
+
+
 def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
                 neuron_populations):
     """Mirror synapse group that scatters the position gradient of a
@@ -122,9 +132,7 @@ def _add_mirror(compiler, genn_model, layout, conn, genn_syn, index,
     mirror_arrays = [names.DELAY_GRADIENT_T] + (
         [names.WIRING_T] if wiring else [])
     sparse = isinstance(conn.connectivity, SpatialSparse)
-    # The mirror's presynaptic and postsynaptic populations
-    mirror_pre, mirror_post = (source, target) if sparse else (target,
-                                                               source)
+    mirror_pre, mirror_post = _mirror_ends(conn)
     pre = layout.end(mirror_pre, names.POSITION_PRE)
     post = layout.end(mirror_post, names.POSITION_POST)
     mirror_model = create_weight_update_model(
@@ -343,9 +351,7 @@ def _add_position_sync(compiler, genn_model, layout, neuron_populations,
     for conn, mirror in mirrors.items():
         syn = connection_populations[conn]
         source, target = conn.source(), conn.target()
-        mirror_pre, mirror_post = (
-            (source, target) if isinstance(conn.connectivity, SpatialSparse)
-            else (target, source))
+        mirror_pre, mirror_post = _mirror_ends(conn)
         if not compiler.stored_delays:
             # the spatial group's delays in both passes (stored delays
             # need no positions there)
