@@ -4,10 +4,9 @@
 (mlGeNN's Yin-Yang example). --dimensions D in 1-8: every neuron has a
 learnable position in [-1, 1]^D and delays are distances (arXiv
 2512.10011); inf: one learned delay per synapse; 0: no delays.
-Without GeNN (and no --backend) it says so and trains the NumPy reference
-model. Defaults: mlGeNN's network, dt 0.1 ms (its 0.01 ms is a GPU's job),
-12 epochs of 3000 examples. --output gets results.json, checkpoints/,
-layout.npz and hidden_class_counts.npy.
+Without GeNN (and no --backend) it trains the NumPy reference model.
+Defaults: mlGeNN's network, dt 0.1 ms (its 0.01 ms is a GPU's job), 12
+epochs of 3000 examples; results.json, checkpoints/ etc. go to --output.
 """
 import numpy as np
 
@@ -16,7 +15,7 @@ from ml_genn_spatial.datasets import (YIN_YANG_EXAMPLE_TIME, encode_latency,
                                       spike_trains_from_dense,
                                       yin_yang_splits)
 
-NUM_INPUTS, NUM_CLASSES = 4, 3
+NUM_INPUTS, NUM_CLASSES, TAU_SYN = 4, 3, 5.0
 DEFAULTS = {"dimensions": 2, "hidden": 100, "recurrent": False, "epochs": 12,
             "lr": 0.002, "position_lr": 0.002, "max_delay": 5.0, "dt": 0.1,
             "gpu_batch_size": 32, "output": "runs/yin_yang"}
@@ -56,6 +55,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     runs.check_options(parser, args)
     runs.check_trial_time(parser, args, YIN_YANG_EXAMPLE_TIME)
+    runs.check_tau_mem(parser, args, TAU_SYN)
     backend = runs.resolve_backend(args, "yin_yang.py",
                                    reference_available=True)
     run = runs.RunFolder(args.output, args.resume, args.overwrite)
@@ -112,11 +112,11 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
                 if keep < 1.0 else
                 SpatialDense(weight, steps, wiring_cost=args.wiring_cost))
             return SpatialConnection(source, target, connectivity,
-                                     Exponential(5.0), space, name)
+                                     Exponential(TAU_SYN), space, name)
         delay = Uniform(0.0, steps) if mode == "per_synapse" else 0
         connectivity = (FixedProbability(keep, weight, delay=delay)
                         if keep < 1.0 else Dense(weight, delay=delay))
-        return Connection(source, target, connectivity, Exponential(5.0),
+        return Connection(source, target, connectivity, Exponential(TAU_SYN),
                           name,
                           max_delay_steps=steps if mode != "none" else None)
 

@@ -227,6 +227,23 @@ def test_trials_too_short_for_the_scatter_are_refused():
         network, name="short3")
 
 
+def test_tau_mem_equal_to_the_synapses_tau_is_refused():
+    """EventProp's adjoint divides by tau_syn - tau_mem: mlGeNN itself
+    fails with ZeroDivisionError; the spatial compiler names the culprit,
+    also for a plain Connection into a population with positions."""
+    network, _, hid, out = _network()
+    hid.neuron.tau_mem = 5.0
+    kwargs = dict(example_timesteps=TIMESTEPS, dt=1.0, batch_size=1,
+                  losses=SparseCategoricalCrossentropy(),
+                  backend="single_threaded_cpu")
+    with pytest.raises(ValueError, match="inp_hid: the target's tau_mem"):
+        SpatialEventPropCompiler(**kwargs).compile(network, name="tau5")
+    hid.neuron.tau_mem = 20.0
+    out.neuron.tau_mem = 5.0
+    with pytest.raises(ValueError, match="hid_out: the target's tau_mem"):
+        SpatialEventPropCompiler(**kwargs).compile(network, name="tau5")
+
+
 def test_max_delay_beyond_genn_and_wrong_positions_are_refused():
     with pytest.raises(ValueError, match="GeNN can hold"):
         SpatialDense(1.0, 70000, scale=1.0)

@@ -747,6 +747,12 @@ def test_user_errors():
                       delays={"hidden_output": np.zeros((2, 2), int)})
     with pytest.raises(ValueError, match="labels"):
         model.forward(network, [([1.0], [0])], [5])
+    # EventProp divides by tau_syn - tau_mem
+    hid5 = Population(LeakyIntegrateFire(tau_mem=5.0), 2, "hidden")
+    with pytest.raises(ValueError, match="tau_mem == tau_syn in 'hidden'"):
+        Network([inp, hid5, out], [
+            Connection(inp, hid5, np.ones((2, 2)), 5.0),
+            Connection(hid5, out, np.ones((2, 2)), 5.0)])
 
 
 # ----------------------------------------------------------------------------

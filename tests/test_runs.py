@@ -86,6 +86,10 @@ def test_trial_time_and_learning_rates(tmp_path):
         runs.check_trial_time(parser, args, 30.0)
     args.dt = 7.4
     runs.check_trial_time(parser, args, 30.0)
+    args.tau_mem = 5.0
+    with pytest.raises(SystemExit):
+        runs.check_tau_mem(parser, args, 5.0)
+    runs.check_tau_mem(parser, args, 4.0)
     args = parser.parse_args(["--position-lr", "0.01", "--max-delay",
                               "100"])
     assert runs.delay_learning_rate(args) == pytest.approx(

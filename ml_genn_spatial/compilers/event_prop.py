@@ -100,6 +100,8 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
                              f"{dimensions}-D space arrive in timesteps 1 "
                              f"... {dimensions} of a batch, so a trial "
                              f"needs at least {dimensions + 1}")
+        for c in network.connections:
+            check_time_constants(c)
         for c in conns:
             if not isinstance(c.synapse, Exponential):
                 raise NotImplementedError(
@@ -227,3 +229,15 @@ class SpatialEventPropCompiler(DistanceAwareDeepR, SpatialDelays,
         compiled.base_train_callbacks.append(
             PositionStorageCheck(self._layout))
         return compiled
+
+
+def check_time_constants(conn) -> None:
+    """Refuse a LIF target whose ``tau_mem`` equals ``conn``'s
+    Exponential ``tau``: EventProp's adjoint (mlGeNN's parameter ``A``)
+    divides by their difference."""
+    tau_mem = getattr(conn.target().neuron, "tau_mem", None)
+    if (isinstance(conn.synapse, Exponential) and tau_mem is not None
+            and np.any(np.isclose(tau_mem, conn.synapse.tau))):
+        raise ValueError(f"{conn.name}: the target's tau_mem equals the "
+                         f"synapse's tau ({conn.synapse.tau:g} ms); EventProp "
+                         f"divides by their difference, so they must differ")

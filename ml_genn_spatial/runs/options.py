@@ -313,6 +313,15 @@ def check_trial_time(parser, args, trial_time: float,
                      f"trials: it must be below {error_dt:g} ms")
 
 
+def check_tau_mem(parser, args, tau_syn: float) -> None:
+    """Refuse a ``--tau-mem`` equal to the synapses' ``tau_syn`` [ms]:
+    EventProp divides by their difference (``parser.error``)."""
+    if math.isclose(args.tau_mem, tau_syn):
+        parser.error(f"--tau-mem {args.tau_mem:g} ms equals the synapses' "
+                     f"time constant: EventProp divides by their "
+                     f"difference, choose another")
+
+
 def genn_backend_problem(backend: str):
     """Why GeNN's ``backend`` cannot run here, or None when it can."""
     try:
