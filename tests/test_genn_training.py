@@ -229,8 +229,8 @@ def test_trials_too_short_for_the_scatter_are_refused():
 
 def test_tau_mem_equal_to_the_synapses_tau_is_refused():
     """EventProp's adjoint divides by tau_syn - tau_mem: mlGeNN itself
-    fails with ZeroDivisionError; the spatial compiler names the culprit,
-    also for a plain Connection into a population with positions."""
+    fails with ZeroDivisionError; the spatial compiler names the
+    connection, spatial (inp_hid) or plain mlGeNN (hid_out)."""
     network, _, hid, out = _network()
     hid.neuron.tau_mem = 5.0
     kwargs = dict(example_timesteps=TIMESTEPS, dt=1.0, batch_size=1,
