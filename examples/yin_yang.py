@@ -5,15 +5,14 @@
 learnable position in [-1, 1]^D and delays are distances (arXiv
 2512.10011); inf: one learned delay per synapse; 0: no delays.
 Without GeNN (and no --backend) it trains the NumPy reference model.
-Defaults: mlGeNN's network, dt 0.1 ms (its 0.01 ms is a GPU's job), 12
-epochs of 3000 examples; results.json, checkpoints/ etc. go to --output.
+Defaults: mlGeNN's network at dt 0.1 ms, 12 epochs of 3000 examples;
+results.json, checkpoints/ etc. go to --output.
 """
 import numpy as np
 
 from ml_genn_spatial import runs
 from ml_genn_spatial.datasets import (YIN_YANG_EXAMPLE_TIME, encode_latency,
-                                      spike_trains_from_dense,
-                                      yin_yang_splits)
+                                      spike_trains_from_dense, yin_yang_splits)
 
 NUM_INPUTS, NUM_CLASSES, TAU_SYN = 4, 3, 5.0
 DEFAULTS = {"dimensions": 2, "hidden": 100, "recurrent": False, "epochs": 12,
@@ -22,9 +21,8 @@ DEFAULTS = {"dimensions": 2, "hidden": 100, "recurrent": False, "epochs": 12,
 
 parser = runs.make_parser(__doc__, DEFAULTS)
 parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
-                    help="membrane time constant of the hidden and output "
-                         "LIF neurons [ms] (default: 20, mlGeNN's example; "
-                         "the SpSNN paper's Yin-Yang network: 4)")
+                    help="membrane time constant of the LIF neurons [ms] "
+                         "(default: 20, mlGeNN's; the SpSNN paper's: 4)")
 runs.add_lr_schedule_options(parser)
 data_options = parser.add_argument_group("data")
 data_options.add_argument("--train-size", type=runs.positive_int,
@@ -34,17 +32,20 @@ data_options.add_argument("--validation-size", type=runs.non_negative_int,
                                             "after every epoch (0: none)")
 data_options.add_argument("--test-size", type=runs.positive_int,
                           default=1000, help="test examples")
+data_options.add_argument("--input-window", type=runs.positive_real,
+                          default=YIN_YANG_EXAMPLE_TIME, help="span of the "
+                          "latency code [ms] (default: the 30 ms trial)")
 
 
 def load_data(args) -> dict:
-    """Latency-coded splits: value 0 spikes at 2 dt, 1 at 30 ms - 2 dt."""
+    """Latency-coded splits: 0 spikes at 2 dt, 1 at --input-window - 2 dt."""
     splits = yin_yang_splits(train_size=args.train_size,
                              validation_size=max(1, args.validation_size),
                              test_size=args.test_size)
 
     def encode(features, labels):
         times = encode_latency(features, t_early=2 * args.dt,
-                               t_late=YIN_YANG_EXAMPLE_TIME - 2 * args.dt)
+                               t_late=args.input_window - 2 * args.dt)
         return spike_trains_from_dense(times), labels
 
     return {name: encode(*split) for name, split in splits.items()
@@ -54,7 +55,7 @@ def load_data(args) -> dict:
 def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     runs.check_options(parser, args)
-    runs.check_trial_time(parser, args, YIN_YANG_EXAMPLE_TIME)
+    runs.check_input_window(parser, args, YIN_YANG_EXAMPLE_TIME)
     runs.check_tau_mem(parser, args, TAU_SYN)
     backend = runs.resolve_backend(args, "yin_yang.py",
                                    reference_available=True)
@@ -98,9 +99,8 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
              if mode == "spatial" else None)
 
     def connect(source, target, mean, sd, name):
-        """A delayed connection: spatial, with per-synapse delays or
-        without; --sparsity keeps a fraction of its synapses, scaling the
-        weights to keep each neuron's expected input."""
+        """A spatial, per-synapse-delay or undelayed connection; --sparsity
+        keeps a fraction of it, scaling weights to keep the input."""
         keep = 1.0 - args.sparsity
         if source is not target and args.sparse_connections != "all":
             keep = 1.0

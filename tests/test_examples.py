@@ -123,6 +123,8 @@ BAD = [(["--dimensions", "9"], "--dimensions"),
 SCRIPT_BAD = {
     "yin_yang": [(["--dt", "7.5", "--max-delay", "10"], "--dt"),
                  (["--tau-mem", "0"], "--tau-mem"),
+                 (["--input-window", "31"], "--input-window"),
+                 (["--input-window", "0.3"], "--input-window"),
                  (["--tau-mem", "nan"], "--tau-mem"),
                  (["--train-size", "0"], "--train-size"),
                  (["--validation-size", "-1"], "--validation-size"),

@@ -86,6 +86,14 @@ def test_trial_time_and_learning_rates(tmp_path):
         runs.check_trial_time(parser, args, 30.0)
     args.dt = 7.4
     runs.check_trial_time(parser, args, 30.0)
+    args.input_window = 30.5  # longer than the trial
+    with pytest.raises(SystemExit):
+        runs.check_input_window(parser, args, 30.0)
+    args.input_window = 29.6  # too short for 2 steps of 7.4 ms each end
+    with pytest.raises(SystemExit):
+        runs.check_input_window(parser, args, 30.0)
+    args.input_window = 29.7
+    runs.check_input_window(parser, args, 30.0)
     args.tau_mem = 5.0
     with pytest.raises(SystemExit):
         runs.check_tau_mem(parser, args, 5.0)

@@ -313,6 +313,20 @@ def check_trial_time(parser, args, trial_time: float,
                      f"trials: it must be below {error_dt:g} ms")
 
 
+def check_input_window(parser, args, trial_time: float,
+                       margin_steps: int = 2) -> None:
+    """Refuse an ``--input-window`` [ms] longer than the trial of
+    ``trial_time`` [ms] or too short for ``margin_steps`` steps of
+    ``--dt`` at each end (``parser.error``)."""
+    if args.input_window > trial_time:
+        parser.error(f"--input-window {args.input_window:g} ms is longer "
+                     f"than the {trial_time:g} ms trial")
+    if not args.dt * 2 * margin_steps < args.input_window:
+        parser.error(f"--dt {args.dt} ms is too long for an --input-window "
+                     f"of {args.input_window:g} ms: it must be below "
+                     f"{args.input_window / (2 * margin_steps):g} ms")
+
+
 def check_tau_mem(parser, args, tau_syn: float) -> None:
     """Refuse a ``--tau-mem`` equal to the synapses' ``tau_syn`` [ms]:
     EventProp divides by their difference (``parser.error``)."""
