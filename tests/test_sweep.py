@@ -199,6 +199,10 @@ def test_the_sweep_recipes_are_options_of_yin_yang():
         for key, value in recipe.items():
             assert getattr(args, key) == value, key
         assert (args.dimensions, args.seed) == (3, 2)
+        # and pass yin_yang.main's checks of the Yin-Yang options
+        runs.check_input_window(yin_yang.parser, args,
+                                yin_yang.YIN_YANG_EXAMPLE_TIME)
+        runs.check_tau_mem(yin_yang.parser, args, yin_yang.TAU_SYN)
     # The official split
     assert (sweeper.RECIPE["train_size"], sweeper.RECIPE["validation_size"],
             sweeper.RECIPE["test_size"]) == (5000, 1000, 1000)
