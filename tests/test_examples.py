@@ -98,6 +98,26 @@ def test_defaults_and_flags():
     assert yin_yang.parse_args(["--recurrent"]).recurrent
 
 
+
+@pytest.mark.parametrize("window", [None, 10.0])
+def test_yin_yang_input_window_spans_the_latency_code(window):
+    script = _script("yin_yang")
+    extra = [] if window is None else ["--input-window", str(window)]
+    args = script.parser.parse_args(["--train-size", "200",
+                                     "--validation-size", "0",
+                                     "--test-size", "50", *extra])
+    data = script.load_data(args)
+    assert sorted(data) == ["test", "train"]
+    times = np.concatenate([t for trains, _ in data.values()
+                            for t, _ in trains])
+    # Features 0 and 1 at 2 steps of dt from either end of the window,
+    # the default window the whole 30 ms trial
+    end = 30.0 if window is None else window
+    assert times.min() >= 2 * args.dt - 1e-9
+    assert times.max() <= end - 2 * args.dt + 1e-9
+    assert times.max() > end - 2 * args.dt - 0.05 * end
+    assert times.min() < 2 * args.dt + 0.05 * end
+
 # ----------------------------------------------------------------------------
 # Bad options: usage error (2), one line naming the option, no traceback
 # ----------------------------------------------------------------------------
