@@ -82,10 +82,11 @@ def test_fine_combinations_pass(tmp_path):
 def test_trial_time_and_learning_rates(tmp_path):
     parser = runs.make_parser("t", DEFAULTS)
     args = parser.parse_args(["--dt", "7.5"])
+    args.input_window = 30.0  # the whole trial: too short for 4 x 7.5 ms
     with pytest.raises(SystemExit):
-        runs.check_trial_time(parser, args, 30.0)
+        runs.check_input_window(parser, args, 30.0)
     args.dt = 7.4
-    runs.check_trial_time(parser, args, 30.0)
+    runs.check_input_window(parser, args, 30.0)
     args.input_window = 30.5  # longer than the trial
     with pytest.raises(SystemExit):
         runs.check_input_window(parser, args, 30.0)

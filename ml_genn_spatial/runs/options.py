@@ -303,16 +303,6 @@ def check_options(parser: argparse.ArgumentParser, args,
         error(problem)
 
 
-def check_trial_time(parser, args, trial_time: float,
-                     margin_steps: int = 2) -> None:
-    """Refuse a ``--dt`` that leaves no room in a trial of ``trial_time``
-    [ms] for ``margin_steps`` steps at each end (``parser.error``)."""
-    if not args.dt * 2 * margin_steps < trial_time:
-        error_dt = trial_time / (2 * margin_steps)
-        parser.error(f"--dt {args.dt} ms is too long for {trial_time} ms "
-                     f"trials: it must be below {error_dt:g} ms")
-
-
 def check_input_window(parser, args, trial_time: float,
                        margin_steps: int = 2) -> None:
     """Refuse an ``--input-window`` [ms] longer than the trial of
