@@ -27,7 +27,7 @@ from ml_genn_spatial.runs import sweep
 #: yin_yang_recipe.md for why); --dimensions, --seed, --output are added
 RECIPE = {"backend": "single_threaded_cpu", "train_size": 5000,
           "validation_size": 1000, "test_size": 1000, "hidden": 100,
-          "dt": 0.1, "tau_mem": 10.0, "input_window": 10.0,
+          "dt": 0.05, "tau_mem": 10.0, "input_window": 10.0,
           "max_delay": 10.0, "epochs": 20, "lr": 0.002,
           "position_lr": 0.002, "lr_schedule": "cosine"}
 
