@@ -98,7 +98,6 @@ def test_defaults_and_flags():
     assert yin_yang.parse_args(["--recurrent"]).recurrent
 
 
-
 @pytest.mark.parametrize("window", [None, 10.0])
 def test_yin_yang_input_window_spans_the_latency_code(window):
     script = _script("yin_yang")
@@ -117,6 +116,7 @@ def test_yin_yang_input_window_spans_the_latency_code(window):
     assert times.max() <= end - 2 * args.dt + 1e-9
     assert times.max() > end - 2 * args.dt - 0.05 * end
     assert times.min() < 2 * args.dt + 0.05 * end
+
 
 # ----------------------------------------------------------------------------
 # Bad options: usage error (2), one line naming the option, no traceback
