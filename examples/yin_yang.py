@@ -166,7 +166,7 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
 
     schedule = runs.LearningRateSchedule(
         args.lr_schedule, args.epochs * -(-args.train_size // batch_size),
-        args.lr_warm_up)
+        args.lr_warm_up, args.lr_final)
     with run.working_directory():  # GeNN generates its code here
         np.random.seed(args.seed + start_epoch)  # mlGeNN shuffles with it
         compiled = compiler.compile(network, name="yin_yang_train")

@@ -35,6 +35,7 @@ def _parse(argv, tmp_path, backends=("reference",)):
     (runs.positive_real, [("0.5", 0.5)], ["0", "-1", "nan", "inf", "x"]),
     (runs.non_negative_real, [("0", 0.0)], ["-0.1", "nan", "-inf"]),
     (runs.fraction, [("0", 0.0), ("0.9", 0.9)], ["1", "-0.1", "nan"]),
+    (runs.unit_interval, [("0", 0.0), ("1", 1.0)], ["1.01", "-0.1", "nan"]),
     (runs.dimensions, [("0", 0), ("8", 8), ("inf", "inf"), ("INF", "inf")],
      ["9", "-1", "two", "1.5"]),
     (heidelberg.num_channels, [("700", 700), ("35", 35)], ["30", "0"])])
@@ -422,10 +423,17 @@ def test_learning_rate_schedules():
     values = [scale("cosine", s, 100) for s in range(100)]
     assert all(a >= b for a, b in zip(values, values[1:]))
     assert scale("constant", 0, 10, warm_up_steps=4) == 0.25
+    # Another end: half-way is the mean of 1 and it, the end is it
+    assert scale("cosine", 50, 100, final_fraction=0.0) == pytest.approx(0.5)
+    assert scale("cosine", 100, 100, final_fraction=0.0) == 0.0
+    assert scale("cosine", 0, 100, final_fraction=0.0) == 1.0
+    assert scale("constant", 100, 100, final_fraction=0.0) == 1.0
     with pytest.raises(ValueError, match="schedule"):
         scale("linear", 0, 10)
     with pytest.raises(ValueError):
         scale("cosine", -1, 10)
+    with pytest.raises(ValueError, match="final_fraction"):
+        scale("cosine", 0, 10, final_fraction=1.5)
 
 
 def test_lr_schedule_options(tmp_path):
@@ -434,12 +442,27 @@ def test_lr_schedule_options(tmp_path):
     runs.add_lr_schedule_options(parser)
     args = parser.parse_args([])
     assert (args.lr_schedule, args.lr_warm_up) == ("constant", 0)
+    assert args.lr_final == runs.COSINE_FINAL_FRACTION
     args = parser.parse_args(["--lr-schedule", "cosine", "--lr-warm-up",
-                              "500"])
-    assert (args.lr_schedule, args.lr_warm_up) == ("cosine", 500)
-    for argv in (["--lr-schedule", "linear"], ["--lr-warm-up", "-1"]):
+                              "500", "--lr-final", "0"])
+    assert (args.lr_schedule, args.lr_warm_up, args.lr_final) == \
+        ("cosine", 500, 0.0)
+    runs.check_options(parser, args, backends=("reference",))
+    for argv in (["--lr-schedule", "linear"], ["--lr-warm-up", "-1"],
+                 ["--lr-schedule", "cosine", "--lr-final", "2"]):
         with pytest.raises(SystemExit):
             parser.parse_args(argv)
+
+
+def test_lr_final_needs_the_cosine_schedule(tmp_path, capsys):
+    parser = runs.make_parser("test", dict(DEFAULTS,
+                                           output=str(tmp_path / "run")))
+    runs.add_lr_schedule_options(parser)
+    args = parser.parse_args(["--lr-final", "0", "--backend", "reference"])
+    with pytest.raises(SystemExit) as exit_info:
+        runs.check_options(parser, args, backends=("reference",))
+    assert exit_info.value.code == 2
+    assert "--lr-final" in capsys.readouterr().err.splitlines()[-1]
 
 
 @pytest.mark.genn
@@ -456,3 +479,10 @@ def test_cosine_schedule_of_a_resumed_run_carries_on():
                 for s in range(12)]
     assert whole == pytest.approx(expected)
     assert alphas(2, 2) == pytest.approx(whole[6:])
+    to_zero = _scheduled_learning_rates(
+        LearningRateSchedule("cosine", 12, 2, final_fraction=0.0), 0, 4,
+        num_batches=3)
+    assert to_zero == pytest.approx(
+        [1e-3 * runs.learning_rate_scale("cosine", s, 12, 2, 0.0)
+         for s in range(12)])
+    assert to_zero[-1] < whole[-1]

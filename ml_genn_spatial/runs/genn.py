@@ -6,7 +6,7 @@ import numpy as np
 from ml_genn.callbacks import BatchProgressBar, Callback
 from ml_genn.utils.data import preprocess_spikes
 
-from .schedule import learning_rate_scale
+from .schedule import COSINE_FINAL_FRACTION, learning_rate_scale
 
 
 class ProgressBar(BatchProgressBar):
@@ -43,20 +43,24 @@ class LearningRateSchedule(Callback):
         schedule:       ``"constant"`` or ``"cosine"``
         total_steps:    batches of the whole run
         warm_up_steps:  batches of linear warm-up
+        final_fraction: ``"cosine"``: last learning rate over the peak
     """
 
     def __init__(self, schedule: str, total_steps: int,
-                 warm_up_steps: int = 0):
-        learning_rate_scale(schedule, 0, total_steps, warm_up_steps)
+                 warm_up_steps: int = 0,
+                 final_fraction: float = COSINE_FINAL_FRACTION):
+        learning_rate_scale(schedule, 0, total_steps, warm_up_steps,
+                            final_fraction)
         self.schedule, self.total_steps = schedule, total_steps
         self.warm_up_steps = warm_up_steps
+        self.final_fraction = final_fraction
         self._peak = {}
         self._epoch = 0
 
     def scale(self, step: int) -> float:
         """Learning rate of batch ``step`` over the peak one."""
         return learning_rate_scale(self.schedule, step, self.total_steps,
-                                   self.warm_up_steps)
+                                   self.warm_up_steps, self.final_fraction)
 
     def set_params(self, compiled_network, num_batches=None, **kwargs):
         self._optimisers = [o for o, _ in compiled_network.optimisers]

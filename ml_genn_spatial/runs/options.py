@@ -91,6 +91,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def unit_interval(text: str) -> float:
+    """A number in [0, 1]."""
+    value = _number(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], not {text!r}")
+    return value
+
+
 def dimensions(text: str):
     """``--dimensions``: an integer 0 ... 8, or ``inf``."""
     if str(text).strip().lower() in ("inf", "infinity", "\u221e"):
@@ -232,15 +240,19 @@ def make_parser(description: str, defaults: dict) -> argparse.ArgumentParser:
 
 
 def add_lr_schedule_options(parser) -> None:
-    """``--lr-schedule`` and ``--lr-warm-up``: every learning rate
-    (weights, positions, delays) follows one schedule over the run's
-    batches (:func:`~.schedule.learning_rate_scale`)."""
+    """``--lr-schedule``, ``--lr-final`` and ``--lr-warm-up``: every
+    learning rate (weights, positions, delays) follows one schedule over
+    the run's batches (:func:`~.schedule.learning_rate_scale`)."""
     train = next(g for g in parser._action_groups if g.title == "training")
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        default="constant",
                        help=f"cosine: decay every learning rate over the "
-                            f"run's batches to {COSINE_FINAL_FRACTION:g} "
-                            f"of itself (arXiv 2512.10011)")
+                            f"run's batches to --lr-final of itself")
+    train.add_argument("--lr-final", type=unit_interval,
+                       default=COSINE_FINAL_FRACTION,
+                       help="with --lr-schedule cosine: the last learning "
+                            "rate over the first (the SpSNN paper's: "
+                            f"{COSINE_FINAL_FRACTION:g}; 0: decay to zero)")
     train.add_argument("--lr-warm-up", type=non_negative_int, default=0,
                        help="batches over which every learning rate rises "
                             "linearly to its value (0: none)")
@@ -276,6 +288,10 @@ def check_options(parser: argparse.ArgumentParser, args,
             and mode != "per_synapse"):
         error("--delay-lr is the learning rate of per-synapse delays: it "
               "needs --dimensions inf")
+    if (hasattr(args, "lr_final") and args.lr_schedule != "cosine"
+            and args.lr_final != parser.get_default("lr_final")):
+        error("--lr-final is where the cosine schedule ends: it needs "
+              "--lr-schedule cosine")
     if mode != "none":
         if args.max_delay < args.dt:
             error(f"--max-delay {args.max_delay} ms is shorter than one "

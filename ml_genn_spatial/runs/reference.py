@@ -157,7 +157,7 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
     def schedule(step):
         scale = learning_rate_scale(
             args.lr_schedule, step,
-            args.epochs * num_batches, args.lr_warm_up)
+            args.epochs * num_batches, args.lr_warm_up, args.lr_final)
         for o, peak in zip(optimisers, peaks):
             o.alpha = peak * scale
 

@@ -31,7 +31,8 @@ def learning_rate_scale(schedule: str, step: int, total_steps: int,
         final_fraction: last learning rate over the peak, in [0, 1]
 
     Raises:
-        ValueError: on an unknown schedule or a negative step count
+        ValueError: on an unknown schedule, a negative step count or a
+            final fraction outside [0, 1]
     """
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"schedule must be one of {LR_SCHEDULES}, not "
@@ -39,6 +40,9 @@ def learning_rate_scale(schedule: str, step: int, total_steps: int,
     if step < 0 or total_steps < 1 or warm_up_steps < 0:
         raise ValueError("need step >= 0, total_steps >= 1 and "
                          "warm_up_steps >= 0")
+    if not 0.0 <= final_fraction <= 1.0:
+        raise ValueError(f"final_fraction must be in [0, 1], not "
+                         f"{final_fraction}")
     if step < warm_up_steps:
         return (step + 1) / warm_up_steps
     if schedule == "constant":
