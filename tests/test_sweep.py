@@ -193,7 +193,13 @@ def _example(name):
 
 def test_the_sweep_recipes_are_options_of_yin_yang():
     sweeper, yin_yang = _example("yin_yang_sweep"), _example("yin_yang")
-    for recipe in (sweeper.RECIPE, sweeper.GPU_RECIPE):
+    results = ROOT / "examples" / "results"
+    files = [json.loads(p.read_text())
+             for p in sorted(results.glob("yin_yang_recipe_*.json"))]
+    files += [json.loads(p.read_text())["recipe"]
+              for p in sorted(results.glob("yin_yang_sweep*.json"))]
+    assert len(files) >= 2
+    for recipe in (sweeper.RECIPE, sweeper.GPU_RECIPE, *files):
         argv = sweep.run_argv(recipe, "3", 2, "runs/x")
         args = yin_yang.parser.parse_args(argv[2:])
         for key, value in recipe.items():
