@@ -23,6 +23,11 @@ parser = runs.make_parser(__doc__, DEFAULTS)
 parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
                     help="membrane time constant of the LIF neurons [ms] "
                          "(default: 20, mlGeNN's; the SpSNN paper's: 4)")
+next(g for g in parser._action_groups if g.title == "network").add_argument(
+    "--spread-output", type=runs.non_negative_int, default=0, metavar="DRAWS",
+    help="place the output neurons at the most spread (largest smallest "
+         "distance) of DRAWS uniform draws (needs --dimensions 1-8; "
+         "0: one draw like the other populations)")
 runs.add_lr_schedule_options(parser)
 data_options = parser.add_argument_group("data")
 data_options.add_argument("--train-size", type=runs.positive_int,
@@ -55,6 +60,9 @@ def load_data(args) -> dict:
 def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     runs.check_options(parser, args)
+    if args.spread_output and runs.delay_mode(args.dimensions) != "spatial":
+        parser.error(f"--spread-output places the output neurons in space: "
+                     f"it needs --dimensions 1 ... {runs.MAX_DIMENSIONS}")
     runs.check_input_window(parser, args, YIN_YANG_EXAMPLE_TIME)
     runs.check_tau_mem(parser, args, TAU_SYN)
     backend = runs.resolve_backend(args, "yin_yang.py",
@@ -90,7 +98,7 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
                                  SpatialConnection, SpatialDense,
                                  SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, SpatialSparse,
-                                 save_layout)
+                                 place, save_layout)
 
     batch_size = runs.resolve_batch_size(args, backend)
     mode = runs.delay_mode(args.dimensions)
@@ -131,6 +139,9 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
         out = Population(LeakyIntegrateFire(**lif,
                                             readout="first_spike_time"),
                          NUM_CLASSES, name="output")
+        spread = runs.spread_output_positions(args, NUM_CLASSES)
+        if spread is not None:
+            place(out, space, positions=spread)
         conns = [connect(inp, hidden, 1.5, 0.78, "input_hidden")]
         if args.recurrent:
             conns.append(connect(hidden, hidden, 0.0, 0.1, "hidden_hidden"))

@@ -161,6 +161,36 @@ def uniform_box(n: int, dimensions: int, low=-1.0, high=1.0,
     return as_rng(rng).uniform(low, high, size=(n, dimensions))
 
 
+def spread_box(n: int, dimensions: int, low=-1.0, high=1.0, draws: int = 100,
+               rng=None) -> np.ndarray:
+    """The most spread of ``draws`` uniform draws from the box
+    ``[low, high)^D``: the one whose two closest neurons are farthest
+    apart. For a few neurons (a readout) that a uniform draw may put close
+    together, so that every source sees them at almost the same distance.
+
+    Args:
+        n: number of neurons
+        dimensions: number of spatial dimensions D
+        low: lower corner of the box, scalar or length-D [space units]
+        high: upper corner of the box, scalar or length-D [space units]
+        draws: number of uniform draws to choose from, >= 1
+        rng: np.random.Generator, int seed or None
+
+    Returns:
+        float64 array of shape ``(n, dimensions)``
+    """
+    draws = _check_int(draws, "draws", 1)
+    rng = as_rng(rng)
+    best, best_gap = None, -1.0
+    for _ in range(draws):
+        positions = uniform_box(n, dimensions, low, high, rng=rng)
+        gaps = distance(positions, positions)[np.triu_indices(n, 1)]
+        gap = float(gaps.min()) if gaps.size else 0.0
+        if gap > best_gap:
+            best, best_gap = positions, gap
+    return best
+
+
 def uniform_ball(n: int, dimensions: int, radius: float = 1.0, centre=None,
                  rng=None) -> np.ndarray:
     """Positions drawn uniformly (in volume) from a D-dimensional ball.

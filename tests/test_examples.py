@@ -151,7 +151,10 @@ SCRIPT_BAD = {
                  (["--rewiring", "--sparsity", "0.5", "--backend",
                    "reference"], "--rewiring"),
                  (["--batch-size", "4", "--backend", "single_threaded_cpu"],
-                  "--b")],
+                  "--b"),
+                 (["--spread-output", "10", "--dimensions", "inf"],
+                  "--spread-output"),
+                 (["--spread-output", "-1"], "--spread-output")],
     "shd": [(["--num-channels", "30"], "--num-channels"),
             (["--data", "MISSING"], "--data"),
             (["--max-time", "0.5"], "--dt"),
@@ -556,3 +559,42 @@ def test_yin_yang_genn_tests_the_best_validation_epoch(tmp_path):
         np.testing.assert_array_equal(
             np.load(path), np.load(tmp_path / "again" / "checkpoints"
                                    / path.name), err_msg=path.name)
+
+
+def _output_spread_layouts(tmp_path, backend):
+    """layout.npz of one-batch runs (positions barely move) without and
+    with --spread-output, and the positions the option promises."""
+    argv = ["--train-size", "1", "--validation-size", "0", "--test-size",
+            "3", "--hidden", "6", "--dt", "1.0", "--epochs", "1",
+            "--dimensions", "3", "--seed", "4", "--position-lr", "1e-9",
+            "--backend", backend]
+    layouts = []
+    for name, extra in (("plain", []), ("spread", ["--spread-output",
+                                                    "50"])):
+        _script("yin_yang").main(argv + extra + ["--output",
+                                                 str(tmp_path / name)])
+        with np.load(tmp_path / name / runs.LAYOUT_FILE) as layout:
+            layouts.append({p: layout[f"positions/{p}"]
+                            for p in ("input", "hidden", "output")})
+    args = _script("yin_yang").parser.parse_args(argv + ["--spread-output",
+                                                         "50"])
+    return layouts, runs.spread_output_positions(args, 3)
+
+
+def _check_output_spread(layouts, promised):
+    plain, spread = layouts
+    # Only the output neurons move; the other draws stay those of the seed
+    for name in ("input", "hidden"):
+        np.testing.assert_allclose(spread[name], plain[name], atol=1e-6)
+    np.testing.assert_allclose(spread["output"], promised, atol=1e-6)
+    assert not np.allclose(spread["output"], plain["output"], atol=1e-3)
+
+
+def test_yin_yang_spread_output_reference(tmp_path):
+    _check_output_spread(*_output_spread_layouts(tmp_path, "reference"))
+
+
+@pytest.mark.genn
+def test_yin_yang_spread_output_genn(tmp_path):
+    _check_output_spread(*_output_spread_layouts(tmp_path,
+                                                 "single_threaded_cpu"))

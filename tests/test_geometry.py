@@ -11,7 +11,7 @@ import pytest
 from ml_genn_spatial.geometry import (clamp_mask, delay_steps, displacement,
                                       distance, grid_side, raw_delay,
                                       regular_grid, round_half_away,
-                                      uniform_ball, uniform_box,
+                                      spread_box, uniform_ball, uniform_box,
                                       validate_positions)
 
 DIMENSIONS = [1, 2, 3, 8]
@@ -241,6 +241,32 @@ def test_uniform_box_reproducible_given_seed():
     b = uniform_box(10, 3, rng=np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, uniform_box(10, 3, rng=8))
+
+
+def _smallest_gap(positions):
+    return min(np.linalg.norm(a - b)
+               for a, b in itertools.combinations(positions, 2))
+
+
+def test_spread_box_is_the_most_spread_of_its_draws():
+    rng = np.random.default_rng(3)
+    draws = [rng.uniform(-1.0, 1.0, size=(3, 2)) for _ in range(20)]
+    best = max(draws, key=_smallest_gap)
+    np.testing.assert_array_equal(spread_box(3, 2, draws=20, rng=3), best)
+    # One draw is a uniform draw
+    np.testing.assert_array_equal(spread_box(4, 3, draws=1, rng=5),
+                                  uniform_box(4, 3, rng=5))
+    # Over seeds, the closest two neurons are farther apart than in
+    # uniform draws
+    spread = [_smallest_gap(spread_box(3, 3, draws=50, rng=s))
+              for s in range(30)]
+    uniform = [_smallest_gap(uniform_box(3, 3, rng=s)) for s in range(30)]
+    assert min(spread) > np.median(uniform)
+    positions = spread_box(5, 2, low=0.0, high=0.5, draws=10, rng=1)
+    assert np.all((positions >= 0.0) & (positions < 0.5))
+    assert spread_box(1, 2, rng=1).shape == (1, 2)
+    with pytest.raises(ValueError, match="draws must be >= 1"):
+        spread_box(3, 2, draws=0)
 
 
 @pytest.mark.parametrize("kwargs, match", [

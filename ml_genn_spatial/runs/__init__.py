@@ -33,7 +33,8 @@ from .options import (BACKENDS, MAX_DIMENSIONS, SPACE_BOUNDS,
                       delay_mode, dimensions, fraction, make_parser, share,
                       max_delay_steps, non_negative_int, non_negative_real,
                       positive_int, positive_real, resolve_backend,
-                      resolve_batch_size, unit_interval)
+                      resolve_batch_size, spread_output_positions,
+                      unit_interval)
 
 _GENN_NAMES = {"ProgressBar": ".genn", "AdamWarmUp": ".genn",
                "LearningRateSchedule": ".genn",
@@ -61,6 +62,6 @@ __all__ = ["CLASS_COUNTS_FILE", "LAYOUT_FILE", "RESULTS_FILE", "RunError",
            "dimensions", "fraction", "make_parser", "max_delay_steps",
            "non_negative_int", "non_negative_real", "positive_int",
            "positive_real", "resolve_backend", "resolve_batch_size", "share",
-           "unit_interval", "sweep", "COSINE_FINAL_FRACTION", "LR_SCHEDULES",
+           "spread_output_positions", "unit_interval", "sweep", "COSINE_FINAL_FRACTION", "LR_SCHEDULES",
            "learning_rate_scale",
            *_GENN_NAMES]

@@ -7,6 +7,8 @@ kind, or impossible together with another option. No GeNN import.
 import argparse
 import math
 
+import numpy as np
+
 from .folder import RunError, output_problem
 from .schedule import COSINE_FINAL_FRACTION, LR_SCHEDULES
 
@@ -365,6 +367,20 @@ def max_delay_steps(args) -> int:
 def box_diagonal(dims: int, bounds=SPACE_BOUNDS) -> float:
     """Length of the diagonal of the box ``bounds^D`` [space units]."""
     return math.sqrt(dims) * (bounds[1] - bounds[0])
+
+
+def spread_output_positions(args, num_outputs: int):
+    """``--spread-output``: initial positions of the output neurons, the
+    most spread of ``args.spread_output`` uniform draws from the box
+    (:func:`~ml_genn_spatial.geometry.spread_box`), from a generator of
+    their own (``--seed`` and 1), so the other populations' draws stay
+    those of a run without the option; ``None`` when it is 0."""
+    if not args.spread_output:
+        return None
+    from ..geometry import spread_box
+    return spread_box(num_outputs, args.dimensions, *SPACE_BOUNDS,
+                      draws=args.spread_output,
+                      rng=np.random.default_rng((args.seed, 1)))
 
 
 def delay_learning_rate(args) -> float:

@@ -16,7 +16,7 @@ from .folder import RunFolder
 from ..layout_io import write_layout
 from .schedule import learning_rate_scale
 from .options import (SPACE_BOUNDS, delay_learning_rate, delay_mode,
-                      max_delay_steps)
+                      max_delay_steps, spread_output_positions)
 
 #: Batch size when none is given: the reference simulates a batch's trials
 #: at once, so small batches trade speed for updates
@@ -50,6 +50,9 @@ def build_yin_yang(args, num_inputs: int, num_classes: int):
         neurons[name], size, name, positions=(
             space.initial_positions(size) if space else None))
         for name, size in sizes.items()}
+    spread = spread_output_positions(args, num_classes)
+    if spread is not None:
+        pops["output"].positions = spread
     conns, synapses = [], {}
     for source, target, mean, sd in _CONNECTIONS:
         if source == target and not args.recurrent:
