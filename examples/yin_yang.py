@@ -26,8 +26,8 @@ parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
 next(g for g in parser._action_groups if g.title == "network").add_argument(
     "--spread-output", type=runs.non_negative_int, default=0, metavar="DRAWS",
     help="place the output neurons at the most spread (largest smallest "
-         "distance) of DRAWS uniform draws (needs --dimensions 1-8; "
-         "0: one draw like the other populations)")
+         "distance) of DRAWS uniform draws of their own (needs "
+         "--dimensions 1-8; 0: drawn with the other populations)")
 runs.add_lr_schedule_options(parser)
 data_options = parser.add_argument_group("data")
 data_options.add_argument("--train-size", type=runs.positive_int,

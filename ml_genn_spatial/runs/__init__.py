@@ -62,6 +62,7 @@ __all__ = ["CLASS_COUNTS_FILE", "LAYOUT_FILE", "RESULTS_FILE", "RunError",
            "dimensions", "fraction", "make_parser", "max_delay_steps",
            "non_negative_int", "non_negative_real", "positive_int",
            "positive_real", "resolve_backend", "resolve_batch_size", "share",
-           "spread_output_positions", "unit_interval", "sweep", "COSINE_FINAL_FRACTION", "LR_SCHEDULES",
+           "spread_output_positions", "unit_interval", "sweep",
+           "COSINE_FINAL_FRACTION", "LR_SCHEDULES",
            "learning_rate_scale",
            *_GENN_NAMES]

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..geometry import spread_box
 from .folder import RunError, output_problem
 from .schedule import COSINE_FINAL_FRACTION, LR_SCHEDULES
 
@@ -377,7 +378,6 @@ def spread_output_positions(args, num_outputs: int):
     those of a run without the option; ``None`` when it is 0."""
     if not args.spread_output:
         return None
-    from ..geometry import spread_box
     return spread_box(num_outputs, args.dimensions, *SPACE_BOUNDS,
                       draws=args.spread_output,
                       rng=np.random.default_rng((args.seed, 1)))
