@@ -23,23 +23,9 @@ parser = runs.make_parser(__doc__, DEFAULTS)
 parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
                     help="membrane time constant of the LIF neurons [ms] "
                          "(default: 20, mlGeNN's; the SpSNN paper's: 4)")
-next(g for g in parser._action_groups if g.title == "network").add_argument(
-    "--spread-output", type=runs.non_negative_int, default=0, metavar="DRAWS",
-    help="place the output neurons at the most spread (largest smallest "
-         "distance) of DRAWS uniform draws of their own (needs "
-         "--dimensions 1-8; 0: drawn with the other populations)")
+runs.add_spread_output_option(parser)
 runs.add_lr_schedule_options(parser)
-data_options = parser.add_argument_group("data")
-data_options.add_argument("--train-size", type=runs.positive_int,
-                          default=3000, help="training examples")
-data_options.add_argument("--validation-size", type=runs.non_negative_int,
-                          default=300, help="validation examples tested "
-                                            "after every epoch (0: none)")
-data_options.add_argument("--test-size", type=runs.positive_int,
-                          default=1000, help="test examples")
-data_options.add_argument("--input-window", type=runs.positive_real,
-                          default=YIN_YANG_EXAMPLE_TIME, help="span of the "
-                          "latency code [ms] (default: the 30 ms trial)")
+runs.add_yin_yang_data_options(parser, YIN_YANG_EXAMPLE_TIME)
 
 
 def load_data(args) -> dict:
@@ -60,9 +46,6 @@ def load_data(args) -> dict:
 def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     runs.check_options(parser, args)
-    if args.spread_output and runs.delay_mode(args.dimensions) != "spatial":
-        parser.error(f"--spread-output places the output neurons in space: "
-                     f"it needs --dimensions 1 ... {runs.MAX_DIMENSIONS}")
     runs.check_input_window(parser, args, YIN_YANG_EXAMPLE_TIME)
     runs.check_tau_mem(parser, args, TAU_SYN)
     backend = runs.resolve_backend(args, "yin_yang.py",

@@ -261,6 +261,37 @@ def add_lr_schedule_options(parser) -> None:
                             "linearly to its value (0: none)")
 
 
+def add_spread_output_option(parser) -> None:
+    """``--spread-output DRAWS`` (network options): the output neurons at
+    the most spread of DRAWS uniform draws
+    (:func:`spread_output_positions`)."""
+    network = next(g for g in parser._action_groups
+                   if g.title == "network")
+    network.add_argument("--spread-output", type=non_negative_int, default=0,
+                         metavar="DRAWS",
+                         help="place the output neurons at the most spread "
+                              "(largest smallest distance) of DRAWS uniform "
+                              "draws of their own (needs --dimensions "
+                              f"1-{MAX_DIMENSIONS}; 0: drawn with the other "
+                              "populations)")
+
+
+def add_yin_yang_data_options(parser, trial_time: float) -> None:
+    """The Yin-Yang splits' sizes and ``--input-window``, the span of the
+    inputs' latency code [ms] in trials of ``trial_time`` ms."""
+    data = parser.add_argument_group("data")
+    data.add_argument("--train-size", type=positive_int, default=3000,
+                      help="training examples")
+    data.add_argument("--validation-size", type=non_negative_int,
+                      default=300, help="validation examples tested after "
+                                        "every epoch (0: none)")
+    data.add_argument("--test-size", type=positive_int, default=1000,
+                      help="test examples")
+    data.add_argument("--input-window", type=positive_real,
+                      default=trial_time, help="span of the latency code "
+                      f"[ms] (default: the {trial_time:g} ms trial)")
+
+
 def check_options(parser: argparse.ArgumentParser, args,
                   backends=BACKENDS) -> None:
     """Refuse, through ``parser.error`` (exit status 2), options that are
@@ -295,6 +326,9 @@ def check_options(parser: argparse.ArgumentParser, args,
             and args.lr_final != parser.get_default("lr_final")):
         error("--lr-final is where the cosine schedule ends: it needs "
               "--lr-schedule cosine")
+    if getattr(args, "spread_output", 0) and not spatial:
+        error(f"--spread-output places the output neurons in space: it "
+              f"needs --dimensions 1 ... {MAX_DIMENSIONS}")
     if mode != "none":
         if args.max_delay < args.dt:
             error(f"--max-delay {args.max_delay} ms is shorter than one "
