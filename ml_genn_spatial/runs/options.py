@@ -242,11 +242,16 @@ def make_parser(description: str, defaults: dict) -> argparse.ArgumentParser:
     return parser
 
 
+def _option_group(parser, title: str):
+    """The argument group ``title`` of a :func:`make_parser` parser."""
+    return next(g for g in parser._action_groups if g.title == title)
+
+
 def add_lr_schedule_options(parser) -> None:
     """``--lr-schedule``, ``--lr-final`` and ``--lr-warm-up``: every
     learning rate (weights, positions, delays) follows one schedule over
     the run's batches (:func:`~.schedule.learning_rate_scale`)."""
-    train = next(g for g in parser._action_groups if g.title == "training")
+    train = _option_group(parser, "training")
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        default="constant",
                        help=f"cosine: decay every learning rate over the "
@@ -265,8 +270,7 @@ def add_spread_output_option(parser) -> None:
     """``--spread-output DRAWS`` (network options): the output neurons at
     the most spread of DRAWS uniform draws
     (:func:`spread_output_positions`)."""
-    network = next(g for g in parser._action_groups
-                   if g.title == "network")
+    network = _option_group(parser, "network")
     network.add_argument("--spread-output", type=non_negative_int, default=0,
                          metavar="DRAWS",
                          help="place the output neurons at the most spread "
