@@ -25,6 +25,7 @@ parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
                          "(default: 20, mlGeNN's; the SpSNN paper's: 4)")
 runs.add_spread_output_option(parser)
 runs.add_lr_schedule_options(parser)
+runs.add_recycle_silent_option(parser)
 runs.add_yin_yang_data_options(parser, YIN_YANG_EXAMPLE_TIME)
 
 
@@ -78,7 +79,8 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     from ml_genn.synapses import Exponential
 
     from ml_genn_spatial import (ConnectivityRecord, Space,
-                                 SpatialConnection, SpatialDense,
+                                 RecycleSilent, SpatialConnection,
+                                 SpatialDense,
                                  SpatialEventPropCompiler,
                                  SpatialInferenceCompiler, SpatialSparse,
                                  place, save_layout)
@@ -157,6 +159,10 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     y = {k: {out: labels} for k, (_, labels) in data.items()}
     records = [ConnectivityRecord(c, f"connectivity_{c.name}")
                for c in sparse if space is not None]
+    if args.recycle_silent:  # silent hidden neurons get new input weights
+        hidden.record_spikes = True
+        records.append(RecycleSilent(hidden, conns[:-1], conns[1:],
+                                     args.recycle_silent, rng=(args.seed, 2)))
 
     schedule = runs.LearningRateSchedule(
         args.lr_schedule, args.epochs * -(-args.train_size // batch_size),

@@ -26,6 +26,7 @@ _GENN_NAMES = {
     "pull_positions": "ml_genn_spatial.export",
     "prune": "ml_genn_spatial.rewiring",
     "ConnectivityRecord": "ml_genn_spatial.callbacks",
+    "RecycleSilent": "ml_genn_spatial.callbacks",
     "SpatialEventPropCompiler": "ml_genn_spatial.compilers",
     "SpatialInferenceCompiler": "ml_genn_spatial.compilers",
 }

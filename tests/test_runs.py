@@ -486,3 +486,19 @@ def test_cosine_schedule_of_a_resumed_run_carries_on():
         [1e-3 * runs.learning_rate_scale("cosine", s, 12, 2, 0.0)
          for s in range(12)])
     assert to_zero[-1] < whole[-1]
+
+
+def test_recycled_neurons_are_recorded_per_epoch(tmp_path):
+    run = runs.RunFolder(str(tmp_path))
+    run.start({"hidden": 4, "epochs": 2})
+    run.record_structure({"recycled": [5]}, num_batches=10)
+    run.record_structure({"recycled": [2]}, num_batches=10)
+    assert runs.read_results(str(tmp_path / runs.RESULTS_FILE))[
+        "recycled_per_epoch"] == [5, 2]
+
+
+def test_the_reference_model_refuses_to_recycle_neurons():
+    from ml_genn_spatial.runs.reference import train_yin_yang
+    args = argparse.Namespace(recycle_silent=500)
+    with pytest.raises(runs.RunError, match="--recycle-silent"):
+        train_yin_yang(args, None, {}, 3, 0)

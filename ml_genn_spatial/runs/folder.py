@@ -407,12 +407,16 @@ class RunFolder:
         """Add what mlGeNN's callbacks recorded about sparse connections
         to the results: ``connectivity_<name>`` records (per epoch) and
         DEEP R's ``rewirings_<name>`` counts (per batch, summed per epoch
-        here), under ``results["structure"][<name>]``."""
+        here), under ``results["structure"][<name>]``; ``recycled``
+        (neurons recycled per epoch) under ``results["recycled_per_epoch"]``."""
         structure = self.results.setdefault("structure", {})
         for key, values in data.items():
             if key.startswith("connectivity_"):
                 entry = structure.setdefault(key[len("connectivity_"):], {})
                 entry.setdefault("per_epoch", []).extend(values)
+            elif key == "recycled":
+                self.results.setdefault("recycled_per_epoch", []).extend(
+                    int(v) for v in values)
             elif key.startswith("rewirings_"):
                 entry = structure.setdefault(key[len("rewirings_"):], {})
                 counts = np.asarray(values, dtype=np.int64).reshape(-1, 2)

@@ -280,6 +280,19 @@ def add_spread_output_option(parser) -> None:
                               "populations)")
 
 
+def add_recycle_silent_option(parser) -> None:
+    """``--recycle-silent TRIALS`` (training options): hidden neurons with
+    no spike in TRIALS training trials get fresh input weights and zero
+    output weights (:class:`~ml_genn_spatial.callbacks.RecycleSilent`)."""
+    train = _option_group(parser, "training")
+    train.add_argument("--recycle-silent", type=non_negative_int, default=0,
+                       metavar="TRIALS",
+                       help="recycle hidden neurons with no spike in TRIALS "
+                            "training trials (ReDo): new input weights from "
+                            "their initial distribution, output weights 0 "
+                            "(0: never; dense connections, GeNN backends)")
+
+
 def add_yin_yang_data_options(parser, trial_time: float) -> None:
     """The Yin-Yang splits' sizes and ``--input-window``, the span of the
     inputs' latency code [ms] in trials of ``trial_time`` ms."""
@@ -352,6 +365,13 @@ def check_options(parser: argparse.ArgumentParser, args,
     if args.backend == "single_threaded_cpu" and (args.batch_size or 1) > 1:
         error(f"--batch-size {args.batch_size}: GeNN's single_threaded_cpu "
               f"backend runs batch size 1 only (CUDA runs larger batches)")
+    if getattr(args, "recycle_silent", 0):
+        if args.sparsity > 0.0:
+            error("--recycle-silent draws the weights of dense connections: "
+                  "it cannot be combined with --sparsity")
+        if args.backend == "reference":
+            error("--recycle-silent: the NumPy reference model does not "
+                  "recycle neurons; it needs a GeNN backend")
     if args.rewiring and args.backend == "reference":
         error("--rewiring: the NumPy reference model has no DEEP R; it "
               "needs a GeNN backend")
