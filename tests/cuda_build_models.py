@@ -13,14 +13,15 @@ than one network per feature; each is built at batch 1 and 32:
     hidden SpatialDense (recurrent dense);
     a 2-D box space, Yin-Yang style: input -> hidden SpatialDense and
     hidden -> LIF output SpatialSparse (a spatial output population, first
-    spike time readout, relative mean square error loss);
+    spike time readout, relative mean square error loss), the hidden
+    spikes recorded (as ``RecycleSilent`` needs);
     the hidden layers of the 3-D and 1-D spaces reach a leaky-integrator
     output through weight-only Dense and FixedProbability connections.
 ``baseline_train`` (mlGeNN's EventPropCompiler)
     the per-synapse delay baseline (``delay_learn_conns``: a dense
     feed-forward and a sparse recurrent connection with learnt delays) and
     the weight-only baseline (dense and sparse connections without delays),
-    into a leaky integrator with the SHD examples' exponentially weighted
+    the delayed hidden layer's spikes recorded, into a leaky integrator with the SHD examples' exponentially weighted
     average readout.
 ``inference`` (SpatialInferenceCompiler)
     the spatial connections of ``spatial_train`` (D = 1, 2, 3; dense and
@@ -99,6 +100,7 @@ def _spatial_part(outputs):
     space2 = Space(2, bounds=(-1.0, 1.0), rng=3)
     inp2, hid2 = spike_input(5, "inp2"), lif(10, "hid2")
     out2 = lif(3, "out2", readout="first_spike_time")
+    hid2.record_spikes = True
     SpatialConnection(inp2, hid2, SpatialDense(Normal(1.5, 0.8), MAX_DELAY),
                       syn, space2, name="inp2_hid2")
     SpatialConnection(hid2, out2,
@@ -128,6 +130,7 @@ def _baseline_part(outputs):
     syn = Exponential(5.0)
     # the SHD / SSC examples' readout
     inp, hid = spike_input(6, "inpb"), lif(16, "hidb")
+    hid.record_spikes = True
     out = leaky(3, "outb", readout="avg_var_exp_weight")
     delay = Uniform(0.0, MAX_DELAY)
     delayed = [
