@@ -29,7 +29,8 @@ RECIPE = {"backend": "single_threaded_cpu", "train_size": 5000,
           "validation_size": 1000, "test_size": 1000, "hidden": 100,
           "dt": 0.05, "tau_mem": 10.0, "input_window": 10.0,
           "max_delay": 10.0, "epochs": 20, "lr": 0.002,
-          "position_lr": 0.002, "lr_schedule": "cosine"}
+          "position_lr": 0.002, "lr_schedule": "cosine",
+          "recycle_silent": 500}
 
 #: --gpu: the recipe at the paper's scale (batch 150, dt 0.01 ms, 300
 #: epochs of 34 batches, about its 10 000 steps, 500 warm-up batches)
