@@ -77,7 +77,10 @@ class RecycleSilent(Callback):
     the population needs ``record_spikes = True`` before compiling.
     Positions and delays are left as they are; so is the optimiser's state
     (the gradients of a silent neuron's weights are zero). Dense
-    connections only (the weight of every pre/post pair is held).
+    connections only (the weight of every pre/post pair is held). The
+    window's count restarts with every ``train`` call (mlGeNN sets a
+    callback's parameters then): a window never spans two calls, and
+    the trials after an epoch's last full window recycle nothing.
 
     Args:
         population: the mlGeNN population whose neurons are recycled

@@ -21,8 +21,8 @@ than one network per feature; each is built at batch 1 and 32:
     the per-synapse delay baseline (``delay_learn_conns``: a dense
     feed-forward and a sparse recurrent connection with learnt delays) and
     the weight-only baseline (dense and sparse connections without delays),
-    the delayed hidden layer's spikes recorded, into a leaky integrator with the SHD examples' exponentially weighted
-    average readout.
+    the delayed hidden layer's spikes recorded, into a leaky integrator
+    with the SHD examples' exponentially weighted average readout.
 ``inference`` (SpatialInferenceCompiler)
     the spatial connections of ``spatial_train`` (D = 1, 2, 3; dense and
     sparse; feed-forward and recurrent) beside the fixed-delay and no-delay

@@ -408,7 +408,8 @@ class RunFolder:
         to the results: ``connectivity_<name>`` records (per epoch) and
         DEEP R's ``rewirings_<name>`` counts (per batch, summed per epoch
         here), under ``results["structure"][<name>]``; ``recycled``
-        (neurons recycled per epoch) under ``results["recycled_per_epoch"]``."""
+        (neurons recycled per epoch) under
+        ``results["recycled_per_epoch"]``."""
         structure = self.results.setdefault("structure", {})
         for key, values in data.items():
             if key.startswith("connectivity_"):
