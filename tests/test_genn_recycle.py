@@ -63,6 +63,14 @@ def _network():
     return network, inp, hid, out, inp_hid, hid_out
 
 
+def _compile(network, backend, name):
+    return SpatialEventPropCompiler(
+        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
+        optimiser=Adam(0.003), position_optimiser=Adam(0.003), dt=1.0,
+        batch_size=1, backend=backend, rng_seed=3).compile(network,
+                                                           name=name)
+
+
 def _weights(compiled, conn):
     var = compiled.connection_populations[conn].vars["g"]
     var.pull_from_device()
@@ -75,11 +83,7 @@ def _train(backend, window=None):
     the hidden spike counts per trial and what RecycleSilent recorded."""
     x, y = _task()
     network, inp, hid, out, inp_hid, hid_out = _network()
-    compiled = SpatialEventPropCompiler(
-        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
-        optimiser=Adam(0.003), position_optimiser=Adam(0.003), dt=1.0,
-        batch_size=1, backend=backend, rng_seed=3).compile(
-        network, name="recycle" if window else "plain")
+    compiled = _compile(network, backend, "recycle" if window else "plain")
     callbacks = [SpikeRecorder(hid, key="counts", record_counts=True)]
     if window:
         callbacks.append(RecycleSilent(hid, [inp_hid], [hid_out], window,
@@ -141,10 +145,7 @@ def test_unrecorded_population_is_refused(backend):
     network, inp, hid, out, inp_hid, hid_out = _network()
     hid.record_spikes = False
     x, y = _task()
-    compiled = SpatialEventPropCompiler(
-        example_timesteps=TIMESTEPS, losses=SparseCategoricalCrossentropy(),
-        optimiser=Adam(0.003), position_optimiser=Adam(0.003), dt=1.0,
-        batch_size=1, backend=backend).compile(network, name="unrecorded")
+    compiled = _compile(network, backend, "unrecorded")
     with compiled, pytest.raises(RuntimeError, match="record_spikes"):
         compiled.train({inp: x}, {out: y}, num_epochs=1, callbacks=[
             RecycleSilent(hid, [inp_hid], [hid_out], 4)])
