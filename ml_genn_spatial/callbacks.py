@@ -119,6 +119,7 @@ class RecycleSilent(Callback):
     def set_params(self, data, compiled_network, **kwargs):
         self._compiled = compiled_network
         genn_pop = compiled_network.neuron_populations[self.population]
+        self._genn_pop = genn_pop
         if not genn_pop.spike_recording_enabled:
             raise RuntimeError(f"RecycleSilent counts spikes from GeNN's "
                                f"recording: set record_spikes = True on "
@@ -138,10 +139,8 @@ class RecycleSilent(Callback):
         self._data.append(0)
 
     def on_batch_end(self, batch, metrics):
-        model = self._compiled.genn_model
-        model.pull_recording_buffers_from_device()
-        genn_pop = self._compiled.neuron_populations[self.population]
-        for _, ids in genn_pop.spike_recording_data:
+        self._compiled.genn_model.pull_recording_buffers_from_device()
+        for _, ids in self._genn_pop.spike_recording_data:
             self._counts += np.bincount(ids, minlength=self._counts.size)
         self._trials += self._batch_size
         if self._trials >= self.window:
