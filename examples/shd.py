@@ -60,7 +60,6 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
     from ml_genn.connectivity import Dense, FixedProbability
     from ml_genn.initializers import Normal, Uniform
     from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
-    from ml_genn.optimisers import Adam
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
 
@@ -129,7 +128,7 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
         network.load((start_epoch - 1,), serialiser)
     compiler_kwargs = dict(
         example_timesteps=timesteps, losses="sparse_categorical_crossentropy",
-        optimiser=Adam(args.lr), dt=args.dt, batch_size=batch_size,
+        optimiser=runs.adam(args, args.lr), dt=args.dt, batch_size=batch_size,
         reg_lambda_upper=5e-11, reg_lambda_lower=5e-11, reg_nu_upper=14,
         max_spikes=1500, rng_seed=args.seed, backend=backend)
     if args.rewiring:
@@ -137,11 +136,12 @@ def train_genn(args, backend, run, start_epoch, train, validation, test):
             c: f"rewirings_{c.name}" for c in sparse})
     if mode == "spatial":
         compiler = SpatialEventPropCompiler(
-            position_optimiser=Adam(args.position_lr), **compiler_kwargs)
+            position_optimiser=runs.adam(args, args.position_lr),
+            **compiler_kwargs)
     else:
         compiler = EventPropCompiler(
             delay_learn_conns=conns if mode == "per_synapse" else [],
-            delay_optimiser=Adam(runs.delay_learning_rate(args)),
+            delay_optimiser=runs.adam(args, runs.delay_learning_rate(args)),
             **compiler_kwargs)
     x = {k: {inp: runs.genn_spikes(trains, num_inputs)}
          for k, (trains, _) in splits.items()}

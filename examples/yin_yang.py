@@ -74,7 +74,6 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     from ml_genn.connectivity import Dense, FixedProbability
     from ml_genn.initializers import Normal, Uniform
     from ml_genn.neurons import LeakyIntegrateFire, SpikeInput
-    from ml_genn.optimisers import Adam
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
 
@@ -140,7 +139,7 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
         network.load((start_epoch - 1,), serialiser)
     compiler_kwargs = dict(
         example_timesteps=timesteps, losses="sparse_categorical_crossentropy",
-        optimiser=Adam(args.lr), dt=args.dt, batch_size=batch_size,
+        optimiser=runs.adam(args, args.lr), dt=args.dt, batch_size=batch_size,
         softmax_temperature=0.5, ttfs_alpha=0.1, rng_seed=args.seed,
         backend=backend)
     if args.rewiring:
@@ -148,11 +147,12 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
             c: f"rewirings_{c.name}" for c in sparse})
     if mode == "spatial":
         compiler = SpatialEventPropCompiler(
-            position_optimiser=Adam(args.position_lr), **compiler_kwargs)
+            position_optimiser=runs.adam(args, args.position_lr),
+            **compiler_kwargs)
     else:
         compiler = EventPropCompiler(
             delay_learn_conns=conns if mode == "per_synapse" else [],
-            delay_optimiser=Adam(runs.delay_learning_rate(args)),
+            delay_optimiser=runs.adam(args, runs.delay_learning_rate(args)),
             **compiler_kwargs)
     x = {k: {inp: runs.genn_spikes(trains, NUM_INPUTS)}
          for k, (trains, _) in data.items()}

@@ -27,6 +27,7 @@ _GENN_NAMES = {
     "prune": "ml_genn_spatial.rewiring",
     "ConnectivityRecord": "ml_genn_spatial.callbacks",
     "RecycleSilent": "ml_genn_spatial.callbacks",
+    "GradientAccumulation": "ml_genn_spatial.optimisers",
     "SpatialEventPropCompiler": "ml_genn_spatial.compilers",
     "SpatialInferenceCompiler": "ml_genn_spatial.compilers",
 }

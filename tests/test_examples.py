@@ -139,7 +139,8 @@ BAD = [(["--dimensions", "9"], "--dimensions"),
        (["--dt", "0"], "--dt"), (["--seed", "-1"], "--seed"),
        (["--backend", "gpu"], "--backend"),
        (["--resume", "--overwrite"], "--overwrite"),
-       (["--output", "FILE"], "--output")]
+       (["--output", "FILE"], "--output"),
+       (["--accumulate-batches", "0"], "--accumulate-batches")]
 SCRIPT_BAD = {
     "yin_yang": [(["--dt", "7.5", "--max-delay", "10"], "--dt"),
                  (["--tau-mem", "0"], "--tau-mem"),
@@ -603,3 +604,52 @@ def test_yin_yang_spread_output_reference(tmp_path):
 def test_yin_yang_spread_output_genn(tmp_path):
     _check_output_spread(*_output_spread_layouts(tmp_path,
                                                  "single_threaded_cpu"))
+
+
+def _checkpoints(output):
+    return {path.name: np.load(path)
+            for path in (output / "checkpoints").glob("*.npy")}
+
+
+def test_yin_yang_reference_accumulation_is_a_wider_batch(tmp_path):
+    # The reference model steps once per batch: --accumulate-batches 2 of
+    # batch 4 is batch 8, to the last bit
+    argv = [*TINY[:-1], "4", "--epochs", "2"]
+    for name, extra in (("wide", ["--batch-size", "8"]),
+                        ("accumulated", ["--accumulate-batches", "2"])):
+        _script("yin_yang").main([*argv, *extra, "--output",
+                                  str(tmp_path / name)])
+    wide, accumulated = (_checkpoints(tmp_path / name)
+                         for name in ("wide", "accumulated"))
+    assert wide.keys() == accumulated.keys() and len(wide) > 4
+    for name, values in wide.items():
+        np.testing.assert_array_equal(accumulated[name], values, name)
+    assert runs.read_results(str(tmp_path / "accumulated" / "results.json"))[
+        "batch_size"] == 8
+
+
+@pytest.mark.genn
+@pytest.mark.parametrize("dimensions", ["2", "inf"])
+def test_yin_yang_genn_accumulation_reaches_every_optimiser(tmp_path,
+                                                            dimensions):
+    # Four trials deliver three gradients (mlGeNN applies none after an
+    # epoch's first): too few for a step of --accumulate-batches 4, so the
+    # weights, positions and delays stay as drawn whatever the rates
+    argv = ["--train-size", "4", "--validation-size", "2", "--test-size",
+            "2", "--hidden", "20", "--dt", "0.5", "--epochs", "1",
+            "--dimensions", dimensions, "--backend", "single_threaded_cpu"]
+    runs_ = {}
+    for name, extra in (("plain", []),
+                        ("slow", ["--accumulate-batches", "4"]),
+                        ("fast", ["--accumulate-batches", "4", "--lr", "0.5",
+                                  "--position-lr", "0.5"])):
+        _script("yin_yang").main([*argv, *extra, "--output",
+                                  str(tmp_path / name)])
+        runs_[name] = _checkpoints(tmp_path / name)
+    moved = {name for name, values in runs_["plain"].items()
+             if not np.array_equal(values, runs_["slow"][name])}
+    expected = {"-g.npy", "-X0.npy" if dimensions == "2" else "-d.npy"}
+    assert {e for e in expected if any(m.endswith(e) for m in moved)} \
+        == expected
+    for name, values in runs_["slow"].items():
+        np.testing.assert_array_equal(runs_["fast"][name], values, name)

@@ -14,7 +14,8 @@
 - :mod:`.reference`: the Yin-Yang network on the NumPy reference model, for
   machines without GeNN;
 - :mod:`.genn`: mlGeNN callbacks (progress bar that stays quiet in log
-  files, learning-rate warm-up) and the spike format; the only module here
+  files, learning-rate warm-up), the scripts' Adam (``--accumulate-batches``)
+  and the spike format; the only module here
   that imports ml_genn, imported on first use.
 """
 from importlib import import_module
@@ -39,6 +40,7 @@ from .options import (BACKENDS, MAX_DIMENSIONS, SPACE_BOUNDS,
                       unit_interval)
 
 _GENN_NAMES = {"ProgressBar": ".genn", "AdamWarmUp": ".genn",
+               "adam": ".genn",
                "LearningRateSchedule": ".genn",
                "genn_spikes": ".genn", "round_learned_delays": ".genn",
                "train_epochs": ".genn", "test": ".genn"}

@@ -97,6 +97,18 @@ class AdamWarmUp(LearningRateSchedule):
         return min(1.0, self.start_fraction * self.factor ** step)
 
 
+def adam(args, alpha: float):
+    """mlGeNN's Adam at learning rate ``alpha``, stepping once every
+    ``--accumulate-batches`` batches with their mean gradient
+    (:class:`~ml_genn_spatial.optimisers.GradientAccumulation`)."""
+    from ml_genn.optimisers import Adam
+
+    from ..optimisers import GradientAccumulation
+    batches = getattr(args, "accumulate_batches", 1)
+    return (Adam(alpha) if batches == 1
+            else GradientAccumulation(Adam(alpha), batches))
+
+
 def genn_spikes(trains, num_inputs: int) -> list:
     """mlGeNN's input format of ``(times [ms], ids)`` spike trains."""
     return [preprocess_spikes(np.asarray(t, dtype=np.float64),

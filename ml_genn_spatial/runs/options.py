@@ -205,6 +205,11 @@ def make_parser(description: str, defaults: dict) -> argparse.ArgumentParser:
                        help=f"trials per batch; default: 1 on GeNN's CPU "
                             f"backend (which runs batch size 1 only), "
                             f"{defaults['gpu_batch_size']} on CUDA")
+    train.add_argument("--accumulate-batches", type=positive_int,
+                       default=1, metavar="N",
+                       help="one optimiser step per N batches, with their "
+                            "mean gradient: the steps of batch size N x "
+                            "--batch-size (on the CPU backend, batch N)")
     train.add_argument("--lr", type=positive_real, default=defaults["lr"],
                        help="Adam learning rate of the weights")
     train.add_argument("--position-lr", type=positive_real,

@@ -112,7 +112,9 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
                        "recycle neurons; install GeNN (README.md) to use it")
     trains, labels = data["train"]
     network, synapses, space = build_yin_yang(args, 4, num_classes)
-    batch_size = args.batch_size or REFERENCE_BATCH_SIZE
+    # Its batches are one step each: --accumulate-batches widens them
+    batch_size = ((args.batch_size or REFERENCE_BATCH_SIZE)
+                  * getattr(args, "accumulate_batches", 1))
     mode = delay_mode(args.dimensions)
     model = ref.EventProp(int(np.ceil(30.0 / args.dt)), dt=args.dt,
                           softmax_temperature=0.5, ttfs_alpha=0.1)
