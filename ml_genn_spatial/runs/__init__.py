@@ -15,8 +15,8 @@
   machines without GeNN;
 - :mod:`.genn`: mlGeNN callbacks (progress bar that stays quiet in log
   files, learning-rate warm-up), the scripts' Adam (``--accumulate-batches``)
-  and the spike format; the only module here
-  that imports ml_genn, imported on first use.
+  and the spike format; the only module here that imports ml_genn,
+  imported on first use.
 """
 from importlib import import_module
 
