@@ -25,6 +25,7 @@ parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
                          "(default: 20, mlGeNN's; the SpSNN paper's: 4)")
 runs.add_spread_output_option(parser)
 runs.add_lr_schedule_options(parser)
+runs.add_first_spike_loss_options(parser)
 runs.add_recycle_silent_option(parser)
 runs.add_yin_yang_data_options(parser, YIN_YANG_EXAMPLE_TIME)
 
@@ -77,12 +78,10 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     from ml_genn.serialisers import Numpy
     from ml_genn.synapses import Exponential
 
-    from ml_genn_spatial import (ConnectivityRecord, Space,
-                                 RecycleSilent, SpatialConnection,
-                                 SpatialDense,
-                                 SpatialEventPropCompiler,
-                                 SpatialInferenceCompiler, SpatialSparse,
-                                 place, save_layout)
+    from ml_genn_spatial import (
+        ConnectivityRecord, RecycleSilent, Space, SpatialConnection,
+        SpatialDense, SpatialEventPropCompiler, SpatialInferenceCompiler,
+        SpatialSparse, place, save_layout)
 
     batch_size = runs.resolve_batch_size(args, backend)
     mode = runs.delay_mode(args.dimensions)
@@ -140,8 +139,8 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
     compiler_kwargs = dict(
         example_timesteps=timesteps, losses="sparse_categorical_crossentropy",
         optimiser=runs.adam(args, args.lr), dt=args.dt, batch_size=batch_size,
-        softmax_temperature=0.5, ttfs_alpha=0.1, rng_seed=args.seed,
-        backend=backend)
+        softmax_temperature=args.softmax_temperature,
+        ttfs_alpha=args.ttfs_alpha, rng_seed=args.seed, backend=backend)
     if args.rewiring:
         compiler_kwargs.update(deep_r_conns=sparse, deep_r_record_rewirings={
             c: f"rewirings_{c.name}" for c in sparse})

@@ -157,6 +157,8 @@ SCRIPT_BAD = {
                   "--spread-output"),
                  (["--spread-output", "-1"], "--spread-output"),
                  (["--recycle-silent", "-1"], "--recycle-silent"),
+                 (["--softmax-temperature", "0"], "--softmax-temperature"),
+                 (["--ttfs-alpha", "-0.1"], "--ttfs-alpha"),
                  (["--recycle-silent", "500", "--sparsity", "0.5"],
                   "--recycle-silent"),
                  (["--recycle-silent", "500", "--backend", "reference"],
@@ -653,3 +655,31 @@ def test_yin_yang_genn_accumulation_reaches_every_optimiser(tmp_path,
         == expected
     for name, values in runs_["slow"].items():
         np.testing.assert_array_equal(runs_["fast"][name], values, name)
+
+
+@pytest.mark.parametrize("which", [
+    "reference", pytest.param("single_threaded_cpu", marks=pytest.mark.genn)])
+def test_yin_yang_first_spike_loss_options_reach_the_loss(tmp_path,
+                                                          which):
+    argv = ["--train-size", "8", "--validation-size", "2", "--test-size",
+            "2", "--hidden", "20", "--dt", "0.5", "--epochs", "1",
+            "--tau-mem", "10", "--input-window", "10", "--max-delay", "10",
+            "--backend", which]  # a time scale at which the outputs spike
+    if which == "reference":  # Adam's first step is blind to the scale
+        argv += ["--batch-size", "2"]
+    trained = {}
+    for name, extra in (("default", []),
+                        ("alpha", ["--ttfs-alpha", "2"]),
+                        ("temperature", ["--softmax-temperature", "0.1"])):
+        _script("yin_yang").main([*argv, *extra, "--output",
+                                  str(tmp_path / name)])
+        trained[name] = _checkpoints(tmp_path / name)
+        config = runs.read_results(str(tmp_path / name / "results.json"))[
+            "config"]
+        assert (config["ttfs_alpha"], config["softmax_temperature"]) == {
+            "default": (0.1, 0.5), "alpha": (2.0, 0.5),
+            "temperature": (0.1, 0.1)}[name]
+    weights = "0-hidden_output-g.npy"
+    for name in ("alpha", "temperature"):
+        assert not np.array_equal(trained[name][weights],
+                                  trained["default"][weights]), name

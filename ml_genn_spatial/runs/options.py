@@ -285,6 +285,23 @@ def add_spread_output_option(parser) -> None:
                               "populations)")
 
 
+def add_first_spike_loss_options(parser) -> None:
+    """``--softmax-temperature`` and ``--ttfs-alpha`` (training options):
+    the first-spike-time cross-entropy of mlGeNN's EventProp compiler
+    (and the reference model), softmax over minus the output spike times
+    divided by the temperature [ms], plus the regulariser ``ttfs_alpha /
+    (1.01 T - t)^2`` that pulls the correct output's spike early."""
+    train = _option_group(parser, "training")
+    train.add_argument("--softmax-temperature", type=positive_real,
+                       default=0.5,
+                       help="temperature of the softmax over minus the "
+                            "output spike times [ms] (default: 0.5)")
+    train.add_argument("--ttfs-alpha", type=non_negative_real, default=0.1,
+                       help="strength of the regulariser pulling the "
+                            "correct output's first spike early "
+                            "(default: 0.1)")
+
+
 def add_recycle_silent_option(parser) -> None:
     """``--recycle-silent TRIALS`` (training options): hidden neurons with
     no spike in TRIALS training trials get fresh input weights and zero

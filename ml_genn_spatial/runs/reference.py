@@ -117,7 +117,8 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
                   * getattr(args, "accumulate_batches", 1))
     mode = delay_mode(args.dimensions)
     model = ref.EventProp(int(np.ceil(30.0 / args.dt)), dt=args.dt,
-                          softmax_temperature=0.5, ttfs_alpha=0.1)
+                          softmax_temperature=args.softmax_temperature,
+                          ttfs_alpha=args.ttfs_alpha)
     folder = run.checkpoint_dir
 
     def save(epoch):
