@@ -29,7 +29,8 @@ from .schedule import (COSINE_FINAL_FRACTION, LR_SCHEDULES,
                        learning_rate_scale)
 from . import sweep
 from .options import (BACKENDS, MAX_DIMENSIONS, SPACE_BOUNDS,
-                      add_first_spike_loss_options, add_lr_schedule_options, add_recycle_silent_option,
+                      add_first_spike_loss_options, add_lr_schedule_options,
+                      add_recycle_silent_option,
                       add_spread_output_option, add_yin_yang_data_options,
                       check_input_window,
                       check_options, check_tau_mem, delay_learning_rate,
