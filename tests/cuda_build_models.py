@@ -14,13 +14,15 @@ than one network per feature; each is built at batch 1 and 32:
     a 2-D box space, Yin-Yang style: input -> hidden SpatialDense and
     hidden -> LIF output SpatialSparse (a spatial output population, first
     spike time readout, relative mean square error loss), the hidden
-    spikes recorded (as ``RecycleSilent`` needs);
+    spikes recorded (as ``RecycleSilent`` needs); the positions' Adam
+    steps every 4 batches (``GradientAccumulation``);
     the hidden layers of the 3-D and 1-D spaces reach a leaky-integrator
     output through weight-only Dense and FixedProbability connections.
 ``baseline_train`` (mlGeNN's EventPropCompiler)
     the per-synapse delay baseline (``delay_learn_conns``: a dense
     feed-forward and a sparse recurrent connection with learnt delays) and
     the weight-only baseline (dense and sparse connections without delays),
+    the delays' Adam stepping every 4 batches (``GradientAccumulation``),
     the delayed hidden layer's spikes recorded, into a leaky integrator
     with the SHD examples' exponentially weighted average readout.
 ``inference`` (SpatialInferenceCompiler)
@@ -155,7 +157,8 @@ def compiled_model(name: str, batch_size: int, **genn_kwargs):
     from ml_genn.compilers import EventPropCompiler
     from ml_genn.compilers.event_prop_compiler import default_params
     from ml_genn.optimisers import Adam
-    from ml_genn_spatial import (SpatialEventPropCompiler,
+    from ml_genn_spatial import (GradientAccumulation,
+                                 SpatialEventPropCompiler,
                                  SpatialInferenceCompiler)
 
     common = dict(dt=1.0, batch_size=batch_size, rng_seed=1, **genn_kwargs)
@@ -174,14 +177,15 @@ def compiled_model(name: str, batch_size: int, **genn_kwargs):
     if name == "spatial_train":
         compiler = SpatialEventPropCompiler(
             example_timesteps=TIMESTEPS, losses=outputs,
-            optimiser=Adam(0.003), position_optimiser=Adam(0.003),
+            optimiser=Adam(0.003),
+            position_optimiser=GradientAccumulation(Adam(0.003), 4),
             deep_r_conns=deep_r, ttfs_alpha=0.1, softmax_temperature=0.5,
             **common)
     elif name == "baseline_train":
         compiler = EventPropCompiler(
             example_timesteps=TIMESTEPS, losses=outputs,
             optimiser=Adam(0.003), delay_learn_conns=delayed,
-            delay_optimiser=Adam(0.1), **common)
+            delay_optimiser=GradientAccumulation(Adam(0.1), 4), **common)
     else:
         compiler = SpatialInferenceCompiler(evaluate_timesteps=TIMESTEPS,
                                             **common)
