@@ -515,6 +515,19 @@ def test_yin_yang_genn_without_positions(tmp_path, dimensions, capfd):
     assert "epoch 0, train" in out
 
 
+def _checkpoints(output):
+    return {path.name: np.load(path)
+            for path in (output / "checkpoints").glob("*.npy")}
+
+
+def _assert_same_checkpoints(output, other):
+    """The two run folders hold the same checkpoints, bit for bit."""
+    mine, theirs = _checkpoints(output), _checkpoints(other)
+    assert mine.keys() == theirs.keys()
+    for name, values in mine.items():
+        np.testing.assert_array_equal(theirs[name], values, err_msg=name)
+
+
 def _check_tested_epoch(output, results):
     """The run tested the best validation epoch's checkpoint: its
     positions are the layout's (written from the tested network)."""
@@ -563,10 +576,7 @@ def test_yin_yang_genn_tests_the_best_validation_epoch(tmp_path):
     # commands rely on): every checkpoint and the test accuracy
     again = runs.read_results(str(tmp_path / "again" / "results.json"))
     assert again["test_accuracy"] == results["test_accuracy"]
-    for path in sorted((output / "checkpoints").glob("*.npy")):
-        np.testing.assert_array_equal(
-            np.load(path), np.load(tmp_path / "again" / "checkpoints"
-                                   / path.name), err_msg=path.name)
+    _assert_same_checkpoints(output, tmp_path / "again")
 
 
 def _output_spread_layouts(tmp_path, backend):
@@ -608,9 +618,6 @@ def test_yin_yang_spread_output_genn(tmp_path):
                                                  "single_threaded_cpu"))
 
 
-def _checkpoints(output):
-    return {path.name: np.load(path)
-            for path in (output / "checkpoints").glob("*.npy")}
 
 
 def test_yin_yang_reference_accumulation_is_a_wider_batch(tmp_path):
@@ -621,11 +628,8 @@ def test_yin_yang_reference_accumulation_is_a_wider_batch(tmp_path):
                         ("accumulated", ["--accumulate-batches", "2"])):
         _script("yin_yang").main([*argv, *extra, "--output",
                                   str(tmp_path / name)])
-    wide, accumulated = (_checkpoints(tmp_path / name)
-                         for name in ("wide", "accumulated"))
-    assert wide.keys() == accumulated.keys() and len(wide) > 4
-    for name, values in wide.items():
-        np.testing.assert_array_equal(accumulated[name], values, name)
+    assert len(_checkpoints(tmp_path / "wide")) > 4
+    _assert_same_checkpoints(tmp_path / "wide", tmp_path / "accumulated")
     assert runs.read_results(str(tmp_path / "accumulated" / "results.json"))[
         "batch_size"] == 8
 
@@ -653,8 +657,7 @@ def test_yin_yang_genn_accumulation_reaches_every_optimiser(tmp_path,
     expected = {"-g.npy", "-X0.npy" if dimensions == "2" else "-d.npy"}
     assert {e for e in expected if any(m.endswith(e) for m in moved)} \
         == expected
-    for name, values in runs_["slow"].items():
-        np.testing.assert_array_equal(runs_["fast"][name], values, name)
+    _assert_same_checkpoints(tmp_path / "slow", tmp_path / "fast")
 
 
 @pytest.mark.parametrize("which", [
