@@ -112,11 +112,8 @@ def test_trial_time_and_learning_rates(tmp_path):
     assert runs.resolve_batch_size(args, "cuda") == 7
 
 
-def test_explicit_backend_is_kept_and_a_missing_genn_is_said(monkeypatch,
-                                                            capsys):
-    parser = runs.make_parser("t", DEFAULTS)
-    args = parser.parse_args(["--backend", "reference"])
-    assert runs.resolve_backend(args, "t.py") == "reference"
+def _hide_genn(monkeypatch):
+    """Make pygenn and ml_genn fail to import."""
     import builtins
     real_import = builtins.__import__
 
@@ -126,6 +123,14 @@ def test_explicit_backend_is_kept_and_a_missing_genn_is_said(monkeypatch,
         return real_import(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", no_genn)
+
+
+def test_explicit_backend_is_kept_and_a_missing_genn_is_said(monkeypatch,
+                                                            capsys):
+    parser = runs.make_parser("t", DEFAULTS)
+    args = parser.parse_args(["--backend", "reference"])
+    assert runs.resolve_backend(args, "t.py") == "reference"
+    _hide_genn(monkeypatch)
     args = parser.parse_args([])
     assert runs.resolve_backend(args, "t.py", True) == "reference"
     assert "NumPy reference" in capsys.readouterr().out
@@ -497,8 +502,16 @@ def test_recycled_neurons_are_recorded_per_epoch(tmp_path):
         "recycled_per_epoch"] == [5, 2]
 
 
-def test_the_reference_model_refuses_to_recycle_neurons():
-    from ml_genn_spatial.runs.reference import train_yin_yang
-    args = argparse.Namespace(recycle_silent=500)
-    with pytest.raises(runs.RunError, match="--recycle-silent"):
-        train_yin_yang(args, None, {}, 3, 0)
+@pytest.mark.parametrize("option, words", [
+    (["--recycle-silent", "500"], "--recycle-silent"),
+    (["--rewiring", "--sparsity", "0.5"], "--rewiring")])
+def test_no_fallback_to_the_reference_model_for_what_it_cannot_do(
+        monkeypatch, option, words):
+    """Without GeNN and without --backend, options the reference model
+    cannot honour are refused, not ignored."""
+    parser = runs.make_parser("t", DEFAULTS)
+    runs.add_recycle_silent_option(parser)
+    args = parser.parse_args(option)
+    _hide_genn(monkeypatch)
+    with pytest.raises(runs.RunError, match=f"{words}.*install GeNN"):
+        runs.resolve_backend(args, "t.py", True)

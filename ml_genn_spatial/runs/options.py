@@ -6,6 +6,7 @@ kind, or impossible together with another option. No GeNN import.
 """
 import argparse
 import math
+from typing import Optional
 
 import numpy as np
 
@@ -387,16 +388,13 @@ def check_options(parser: argparse.ArgumentParser, args,
     if args.backend == "single_threaded_cpu" and (args.batch_size or 1) > 1:
         error(f"--batch-size {args.batch_size}: GeNN's single_threaded_cpu "
               f"backend runs batch size 1 only (CUDA runs larger batches)")
-    if getattr(args, "recycle_silent", 0):
-        if args.sparsity > 0.0:
-            error("--recycle-silent draws the weights of dense connections: "
-                  "it cannot be combined with --sparsity")
-        if args.backend == "reference":
-            error("--recycle-silent: the NumPy reference model does not "
-                  "recycle neurons; it needs a GeNN backend")
-    if args.rewiring and args.backend == "reference":
-        error("--rewiring: the NumPy reference model has no DEEP R; it "
-              "needs a GeNN backend")
+    if getattr(args, "recycle_silent", 0) and args.sparsity > 0.0:
+        error("--recycle-silent draws the weights of dense connections: "
+              "it cannot be combined with --sparsity")
+    if args.backend == "reference":
+        problem = reference_problem(args)
+        if problem:
+            error(f"{problem}: give a GeNN --backend")
     problem = output_problem(args.output, args.resume, args.overwrite)
     if problem:
         error(problem)
@@ -471,6 +469,19 @@ def delay_learning_rate(args) -> float:
     return args.position_lr * max_delay_steps(args) / box_diagonal(2)
 
 
+def reference_problem(args) -> Optional[str]:
+    """What the options ask of the NumPy reference model that it cannot do
+    (GeNN only), or None. Checked for ``--backend reference`` by
+    :func:`check_options` and for the fallback to it by
+    :func:`resolve_backend`."""
+    if getattr(args, "recycle_silent", 0):
+        return ("--recycle-silent: the NumPy reference model does not "
+                "recycle neurons")
+    if getattr(args, "rewiring", False):
+        return "--rewiring: the NumPy reference model has no DEEP R"
+    return None
+
+
 def resolve_backend(args, script: str,
                     reference_available: bool = False) -> str:
     """The backend a run uses: ``--backend``, else GeNN's first (CUDA when
@@ -483,7 +494,8 @@ def resolve_backend(args, script: str,
         reference_available: whether the script can train the reference
 
     Raises:
-        RunError: if GeNN is missing and the script has no reference
+        RunError: if GeNN is missing and the script has no reference,
+                  or the options ask what the reference cannot do
     """
     if args.backend is not None:
         return args.backend
@@ -495,6 +507,11 @@ def resolve_backend(args, script: str,
             raise RunError(f"{script} trains on GeNN, and pygenn / ml_genn "
                            f"cannot be imported: install GeNN and mlGeNN "
                            f"as README.md describes")
+        problem = reference_problem(args)
+        if problem:
+            raise RunError(f"{problem}, and pygenn / ml_genn cannot be "
+                           f"imported: install GeNN and mlGeNN as README.md "
+                           f"describes")
         print("pygenn / ml_genn are not installed: training the NumPy "
               "reference model instead (--backend reference; README.md "
               "says how to install GeNN)")

@@ -12,7 +12,7 @@ import numpy as np
 from .. import reference as ref
 from ..geometry import delay_steps, distance
 from ..space import Space
-from .folder import RunError, RunFolder
+from .folder import RunFolder
 from ..layout_io import write_layout
 from .schedule import learning_rate_scale
 from .options import (SPACE_BOUNDS, delay_learning_rate, delay_mode,
@@ -107,9 +107,6 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
     Returns:
         the results record
     """
-    if getattr(args, "recycle_silent", 0):
-        raise RunError("--recycle-silent: the NumPy reference model does not "
-                       "recycle neurons; install GeNN (README.md) to use it")
     trains, labels = data["train"]
     network, synapses, space = build_yin_yang(args, 4, num_classes)
     # Its batches are one step each: --accumulate-batches widens them
