@@ -32,10 +32,11 @@ RECIPE = {"backend": "single_threaded_cpu", "train_size": 5000,
           "position_lr": 0.002, "lr_schedule": "cosine",
           "recycle_silent": 500}
 
-#: --gpu: the recipe at the paper's scale (batch 150, dt 0.01 ms, 300
-#: epochs of 34 batches, about its 10 000 steps, 500 warm-up batches)
-GPU_RECIPE = dict(RECIPE, backend="cuda", batch_size=150, dt=0.01,
-                  epochs=300, lr_warm_up=500)
+#: --gpu: a recipe at the paper's scale (steps of batch 150, dt 0.01 ms,
+#: 300 epochs of 34 batches, about its 10 000 steps, 500 warm-up batches)
+GPU_SCALE = {"backend": "cuda", "batch_size": 150, "accumulate_batches": 1,
+             "dt": 0.01, "epochs": 300, "lr_warm_up": 500}
+GPU_RECIPE = dict(RECIPE, **GPU_SCALE)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,8 +51,9 @@ parser.add_argument("--seeds", type=runs.positive_int, default=5,
 parser.add_argument("-j", "--jobs", type=runs.positive_int, default=2,
                     help="runs side by side (one core each on the CPU)")
 parser.add_argument("--gpu", action="store_true",
-                    help="GPU_RECIPE (CUDA, the paper's scale) instead of "
-                         "RECIPE; default --results yin_yang_sweep_gpu.json")
+                    help="the recipe at the paper's scale (GPU_SCALE: CUDA, "
+                         "batch 150, dt 0.01 ms, 300 epochs); default "
+                         "--results yin_yang_sweep_gpu.json")
 parser.add_argument("--results", default=None,
                     help="the sweep file (relative to the repository); "
                          "default: examples/results/yin_yang_sweep.json")
@@ -69,16 +71,17 @@ parser.add_argument("--table", action="store_true",
 
 
 def load_recipe(args) -> dict:
-    if args.recipe is None:
-        return dict(GPU_RECIPE if args.gpu else RECIPE)
-    try:
-        with open(args.recipe) as f:
-            recipe = json.load(f)
-    except (OSError, json.JSONDecodeError) as exc:
-        raise runs.RunError(f"--recipe {args.recipe} is damaged ({exc})")
-    if not isinstance(recipe, dict):
-        raise runs.RunError(f"--recipe {args.recipe} is not a JSON object")
-    return recipe
+    recipe = RECIPE
+    if args.recipe is not None:
+        try:
+            with open(args.recipe) as f:
+                recipe = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise runs.RunError(f"--recipe {args.recipe} is damaged ({exc})")
+        if not isinstance(recipe, dict):
+            raise runs.RunError(f"--recipe {args.recipe} is not a JSON "
+                                f"object")
+    return dict(recipe, **GPU_SCALE) if args.gpu else dict(recipe)
 
 
 def train(args, recipe: dict) -> dict:
@@ -159,8 +162,6 @@ def figure(args) -> None:
 
 def main(argv=None):
     args = parser.parse_args(argv)
-    if args.gpu and args.recipe is not None:
-        parser.error("--gpu and --recipe both choose the recipe: give one")
     if args.results is None:
         args.results = os.path.join("examples", "results", "yin_yang_sweep"
                                     + ("_gpu" if args.gpu else "") + ".json")

@@ -217,9 +217,31 @@ def test_the_sweep_recipes_are_options_of_yin_yang():
         ("cuda", 150, 0.01)
 
 
-def test_gpu_and_recipe_together_are_refused(tmp_path):
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "yin_yang_sweep.py"),
-         "--gpu", "--recipe", str(tmp_path / "r.json")],
-        capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and "--gpu" in done.stderr
+def test_gpu_scales_the_recipe_it_is_given(tmp_path):
+    """--gpu puts RECIPE, or a --recipe file, at the paper's scale: CUDA,
+    steps of batch 150 (a CPU recipe's accumulation undone), dt 0.01 ms,
+    300 epochs; the recipe's other options stay."""
+    sweeper = _example("yin_yang_sweep")
+    path = ROOT / "examples" / "results" / "yin_yang_recipe_hidden30.json"
+    cpu = json.loads(path.read_text())
+    assert cpu["accumulate_batches"] > 1
+    assert sweeper.load_recipe(sweeper.parser.parse_args(
+        ["--recipe", str(path)])) == cpu
+    gpu = sweeper.load_recipe(sweeper.parser.parse_args(
+        ["--gpu", "--recipe", str(path)]))
+    assert (gpu["backend"], gpu["batch_size"], gpu["accumulate_batches"],
+            gpu["dt"], gpu["epochs"], gpu["lr_warm_up"]) == \
+        ("cuda", 150, 1, 0.01, 300, 500)
+    assert {k: v for k, v in gpu.items() if k not in sweeper.GPU_SCALE} \
+        == {k: v for k, v in cpu.items() if k not in sweeper.GPU_SCALE}
+    assert gpu["hidden"] == 30
+    assert sweeper.load_recipe(sweeper.parser.parse_args(["--gpu"])) \
+        == sweeper.GPU_RECIPE
+    assert sweeper.load_recipe(sweeper.parser.parse_args([])) \
+        == sweeper.RECIPE
+    # and a scaled file is still a set of yin_yang.py options
+    yin_yang = _example("yin_yang")
+    args = yin_yang.parser.parse_args(
+        sweep.run_argv(gpu, "2", 1, "runs/x")[2:])
+    assert (args.hidden, args.batch_size, args.accumulate_batches) == \
+        (30, 150, 1)
