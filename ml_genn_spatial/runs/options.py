@@ -260,8 +260,8 @@ def add_lr_schedule_options(parser) -> None:
     train = _option_group(parser, "training")
     train.add_argument("--lr-schedule", choices=LR_SCHEDULES,
                        default="constant",
-                       help=f"cosine: decay every learning rate over the "
-                            f"run's batches to --lr-final of itself")
+                       help="cosine: decay every learning rate over the "
+                            "run's batches to --lr-final of itself")
     train.add_argument("--lr-final", type=unit_interval,
                        default=COSINE_FINAL_FRACTION,
                        help="with --lr-schedule cosine: the last learning "
