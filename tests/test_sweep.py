@@ -217,7 +217,7 @@ def test_the_sweep_recipes_are_options_of_yin_yang():
         ("cuda", 150, 0.01)
 
 
-def test_gpu_scales_the_recipe_it_is_given(tmp_path):
+def test_gpu_scales_the_recipe_it_is_given():
     """--gpu puts RECIPE, or a --recipe file, at the paper's scale: CUDA,
     steps of batch 150 (a CPU recipe's accumulation undone), dt 0.01 ms,
     300 epochs; the recipe's other options stay."""
