@@ -618,8 +618,6 @@ def test_yin_yang_spread_output_genn(tmp_path):
                                                  "single_threaded_cpu"))
 
 
-
-
 def test_yin_yang_reference_accumulation_is_a_wider_batch(tmp_path):
     # The reference model steps once per batch: --accumulate-batches 2 of
     # batch 4 is batch 8, to the last bit
@@ -644,16 +642,15 @@ def test_yin_yang_genn_accumulation_reaches_every_optimiser(tmp_path,
     argv = ["--train-size", "4", "--validation-size", "2", "--test-size",
             "2", "--hidden", "20", "--dt", "0.5", "--epochs", "1",
             "--dimensions", dimensions, "--backend", "single_threaded_cpu"]
-    runs_ = {}
     for name, extra in (("plain", []),
                         ("slow", ["--accumulate-batches", "4"]),
                         ("fast", ["--accumulate-batches", "4", "--lr", "0.5",
                                   "--position-lr", "0.5"])):
         _script("yin_yang").main([*argv, *extra, "--output",
                                   str(tmp_path / name)])
-        runs_[name] = _checkpoints(tmp_path / name)
-    moved = {name for name, values in runs_["plain"].items()
-             if not np.array_equal(values, runs_["slow"][name])}
+    plain, slow = (_checkpoints(tmp_path / name) for name in ("plain", "slow"))
+    moved = {name for name, values in plain.items()
+             if not np.array_equal(values, slow[name])}
     expected = {"-g.npy", "-X0.npy" if dimensions == "2" else "-d.npy"}
     assert {e for e in expected if any(m.endswith(e) for m in moved)} \
         == expected
