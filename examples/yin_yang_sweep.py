@@ -91,14 +91,16 @@ def train(args, recipe: dict) -> dict:
     todo = [(sweep.dimensions_key(d), s) for d in args.dimensions
             for s in range(1, args.seeds + 1)
             if (sweep.dimensions_key(d), s) not in done]
+    commands = {(d, s): sweep.run_argv(recipe, d, s, os.path.join(
+        args.runs, sweep.run_name(d, s))) for d, s in todo}
     print(f"{len(done)} runs in {args.results}, {len(todo)} to train, "
           f"{args.jobs} at a time")
     os.makedirs(os.path.join(ROOT, args.runs), exist_ok=True)
     lock = threading.Lock()
 
     def one(dims, seed):
-        output = os.path.join(args.runs, sweep.run_name(dims, seed))
-        argv = sweep.run_argv(recipe, dims, seed, output)
+        argv = commands[dims, seed]
+        output = argv[argv.index("--output") + 1]
         clock = perf_counter()
         with open(os.path.join(ROOT, output + ".log"), "w") as log:
             done = subprocess.run([sys.executable, *argv[1:]], cwd=ROOT,

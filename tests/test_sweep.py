@@ -45,6 +45,20 @@ def test_run_commands():
         sweep.dimensions_key("two")
 
 
+def test_an_option_may_take_a_value_per_dimensions():
+    """A recipe value keyed by D (a hidden layer per D) gives each run its
+    D's value; a D it lacks is refused, naming the option."""
+    recipe = dict(RECIPE, hidden={"2": 11, "inf": 6})
+    assert sweep.recipe_options(recipe, 2) == dict(RECIPE, hidden=11)
+    assert sweep.recipe_options(recipe, "Infinity")["hidden"] == 6
+    assert "--hidden 11 " in sweep.command_string(
+        sweep.run_argv(recipe, "2", 1, "runs/x"))
+    assert "--hidden 6 " in sweep.command_string(
+        sweep.run_argv(recipe, "inf", 1, "runs/x"))
+    with pytest.raises(runs.RunError, match="hidden gives no value for D 3"):
+        sweep.run_argv(recipe, 3, 1, "runs/x")
+
+
 def test_medians_and_interquartile_ranges():
     tests = [0.95, 0.97, 0.96, 0.99, 0.90]
     state = {"runs": [_entry("2", s + 1, t) for s, t in enumerate(tests)]
@@ -129,7 +143,9 @@ def test_run_entry_takes_the_tested_epoch():
 
 def test_tiny_sweep_end_to_end_on_the_reference(tmp_path):
     recipe = tmp_path / "recipe.json"
-    recipe.write_text(json.dumps(RECIPE))
+    # 2-D gets a hidden neuron more (its own value of the option)
+    per_d = dict(RECIPE, hidden={"0": 6, "2": 7, "inf": 6})
+    recipe.write_text(json.dumps(per_d))
     results = tmp_path / "sweep.json"
     argv = [sys.executable, str(ROOT / "examples" / "yin_yang_sweep.py"),
             "--recipe", str(recipe), "--results", str(results),
@@ -138,12 +154,15 @@ def test_tiny_sweep_end_to_end_on_the_reference(tmp_path):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     state = sweep.read_sweep(str(results))
-    assert state["recipe"] == RECIPE
+    assert state["recipe"] == per_d
     assert sweep.finished(state) == {(d, s) for d in ("0", "2", "inf")
                                      for s in (1, 2)}
     assert set(state["summary"]) == {"0", "2", "inf"}
     params = {r["dimensions"]: r["parameters"] for r in state["runs"]}
-    assert params["0"] < params["2"] < params["inf"]
+    # 4-H-3 feed-forward weights, and D coordinates of 4 + H + 3 neurons
+    # or one delay per weight
+    assert params == {"0": 7 * 6, "2": 7 * 7 + 2 * (4 + 7 + 3),
+                      "inf": 2 * 7 * 6}
     # Each recorded command re-runs its run: same test accuracy
     run = next(r for r in state["runs"] if r["dimensions"] == "2")
     assert "--dimensions 2" in run["command"]
@@ -202,7 +221,7 @@ def test_the_sweep_recipes_are_options_of_yin_yang():
     for recipe in (sweeper.RECIPE, sweeper.GPU_RECIPE, *files):
         argv = sweep.run_argv(recipe, "3", 2, "runs/x")
         args = yin_yang.parser.parse_args(argv[2:])
-        for key, value in recipe.items():
+        for key, value in sweep.recipe_options(recipe, "3").items():
             assert getattr(args, key) == value, key
         assert (args.dimensions, args.seed) == (3, 2)
         # and pass yin_yang.main's checks of the Yin-Yang options

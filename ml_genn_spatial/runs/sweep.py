@@ -6,7 +6,7 @@ ranges). No GeNN import.
 
 The file::
 
-    {"recipe": {option: value, ...},
+    {"recipe": {option: value or {dimensions: value, ...}, ...},
      "runs": [{"dimensions": "0"|"1"|...|"inf", "seed": int,
                "test_accuracy": fraction, "validation_accuracy": fraction,
                "tested_epoch": int, "parameters": int, "seconds": float,
@@ -51,15 +51,35 @@ def run_name(dims, seed: int) -> str:
     return f"d{dimensions_key(dims)}_s{seed}"
 
 
+def recipe_options(recipe: dict, dims) -> dict:
+    """``recipe``'s options for one ``--dimensions``: a value that is an
+    object keyed by dimensions (``{"2": 153, "inf": 100}``) gives that
+    D's value, e.g. a hidden layer per D of equal parameter budgets.
+
+    Raises:
+        RunError: if such an object has no value for ``dims``
+    """
+    key, options = dimensions_key(dims), {}
+    for option, value in recipe.items():
+        if isinstance(value, dict):
+            if key not in value:
+                raise RunError(f"the recipe's {option} gives no value for "
+                               f"D {key} (it has {', '.join(value)})")
+            value = value[key]
+        options[option] = value
+    return options
+
+
 def run_argv(recipe: dict, dims, seed: int, output: str,
              script: str = "examples/yin_yang.py",
              python: str = "python3") -> list:
-    """The command line of one run: ``recipe``'s options (``key: value``
-    gives ``--key value``, True ``--key``, False ``--no-key``, None
-    nothing), then ``--dimensions``, ``--seed`` and ``--output`` with
-    ``--overwrite`` (a rerun replaces the folder's run)."""
+    """The command line of one run: ``recipe``'s options for ``dims``
+    (:func:`recipe_options`; ``key: value`` gives ``--key value``, True
+    ``--key``, False ``--no-key``, None nothing), then ``--dimensions``,
+    ``--seed`` and ``--output`` with ``--overwrite`` (a rerun replaces the
+    folder's run)."""
     argv = [python, script]
-    for key, value in recipe.items():
+    for key, value in recipe_options(recipe, dims).items():
         flag = "--" + key.replace("_", "-")
         if value is None:
             continue
