@@ -152,9 +152,14 @@ def figure(args) -> None:
             "median_test_accuracy"]] * 2, color="black")
         ax.plot([x, x], [100 * q1, 100 * q3], color="black", lw=3,
                 alpha=0.3)
-    ax.set_xticks(range(len(labels)),
-                  ["\u221e" if d == "inf" else d for d in labels])
-    ax.set_xlabel("dimensions D (\u221e: per-synapse delays)")
+    hidden = state["recipe"].get("hidden")
+    ticks = ["\u221e" if d == "inf" else d for d in labels]
+    if isinstance(hidden, dict):  # a hidden layer per D
+        ticks = [f"{t}\n{hidden[d]} hidden" for t, d in zip(ticks, labels)]
+    ax.set_xticks(range(len(labels)), [
+        f"{t}\n{summary[d]['parameters']}" for t, d in zip(ticks, labels)])
+    ax.set_xlabel("dimensions D (\u221e: per-synapse delays)\n"
+                  "and trainable parameters")
     ax.set_ylabel("test accuracy [%]")
     ax.set_title("Yin-Yang, epoch chosen by validation", fontsize=9)
     fig.tight_layout()
