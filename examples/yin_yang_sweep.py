@@ -62,7 +62,9 @@ parser.add_argument("--runs", default="runs/yin_yang_sweep",
                          "the repository)")
 parser.add_argument("--recipe", default=None,
                     help="a JSON file of yin_yang.py options replacing "
-                         "RECIPE (another recipe needs another --results)")
+                         "RECIPE, a value may be one per D ({\"2\": 153, "
+                         "\"inf\": 100}); another recipe needs another "
+                         "--results")
 parser.add_argument("--figure", default=None,
                     help="only draw the figure of --results into this file "
                          "(.png, .pdf)")
