@@ -154,10 +154,10 @@ def figure(args) -> None:
             "median_test_accuracy"]] * 2, color="black")
         ax.plot([x, x], [100 * q1, 100 * q3], color="black", lw=3,
                 alpha=0.3)
-    hidden = state["recipe"].get("hidden")
     ticks = ["\u221e" if d == "inf" else d for d in labels]
-    if isinstance(hidden, dict):  # a hidden layer per D
-        ticks = [f"{t}\n{hidden[d]} hidden" for t, d in zip(ticks, labels)]
+    if isinstance(state["recipe"].get("hidden"), dict):  # a width per D
+        ticks = [f"{t}\n{sweep.recipe_options(state['recipe'], d)['hidden']}"
+                 f" hidden" for t, d in zip(ticks, labels)]
     ax.set_xticks(range(len(labels)), [
         f"{t}\n{summary[d]['parameters']}" for t, d in zip(ticks, labels)])
     ax.set_xlabel("dimensions D (\u221e: per-synapse delays)\n"
