@@ -24,6 +24,7 @@ parser.add_argument("--tau-mem", type=runs.positive_real, default=20.0,
                     help="membrane time constant of the LIF neurons [ms] "
                          "(default: 20, mlGeNN's; the SpSNN paper's: 4)")
 runs.add_spread_output_option(parser)
+runs.add_single_spike_option(parser)
 runs.add_lr_schedule_options(parser)
 runs.add_first_spike_loss_options(parser)
 runs.add_recycle_silent_option(parser)
@@ -116,7 +117,7 @@ def train_genn(args, backend, run, data, start_epoch) -> dict:
         # Checkpoints are keyed by name: a resumed network must match
         inp = Population(SpikeInput(max_spikes=batch_size * NUM_INPUTS),
                          NUM_INPUTS, name="input")
-        lif = dict(v_thresh=1.0, tau_mem=args.tau_mem, tau_refrac=None)
+        lif = runs.lif_params(args, YIN_YANG_EXAMPLE_TIME)
         hidden = Population(LeakyIntegrateFire(**lif), args.hidden,
                             name="hidden")
         out = Population(LeakyIntegrateFire(**lif,

@@ -78,7 +78,8 @@ def random_inputs(num_trials, num_inputs, timesteps, dt, rate, rng):
 
 def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
                   spatial, recurrent, max_delay_steps, scale, dimensions,
-                  delays=None, masks=None, wiring_cost=0.0):
+                  delays=None, masks=None, wiring_cost=0.0,
+                  tau_refrac=None):
     """Input -> LIF hidden (-> hidden) -> leaky-integrator output.
 
     With ``spatial`` the input->hidden and hidden->hidden connections are
@@ -109,7 +110,8 @@ def build_network(num_inputs, num_hidden, num_outputs, positions, weights,
     with network:
         inp = Population(SpikeInput(max_spikes=1000), num_inputs)
         hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0,
-                                            tau_refrac=None), num_hidden)
+                                            tau_refrac=tau_refrac),
+                         num_hidden)
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"),
                          num_outputs)
         conns = {}

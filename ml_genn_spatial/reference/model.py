@@ -134,8 +134,18 @@ Interpretations and deviations (each a deliberate choice)
   num_batch^2``.
 * The LIF jump uses ``Vthresh * LambdaV`` (EP:917, 1106): exact only for
   ``v_reset = 0``; the reference mirrors it for any ``v_reset``.
-* Not modelled: refractoriness (``tau_refrac`` must be None), the
-  per-timestep losses (``per_timestep_loss``), MaxVar / Var readouts, the
+* Refractoriness (``tau_refrac``) as mlGeNN's LIF sim code with
+  ``integrate_during_refrac=False`` (EventProp's default): while
+  ``RefracTime > 0`` it counts down by ``dt`` and ``V`` is held, the
+  threshold also needs ``RefracTime <= 0`` and a spike sets ``RefracTime =
+  TauRefrac``. mlGeNN's adjoint ignores refractoriness and so does the
+  reference's. That is exact when the refractory period outlasts the trial
+  (a neuron spikes at most once and is held at ``v_reset = 0``): after the
+  spike nothing reaches the loss through the neuron, and its lambdas are
+  zero there, since nothing but its (only) spike's jump drives them, so the
+  jump's ``Vthresh * LambdaV`` term vanishes as the held voltage's needs.
+  For shorter periods the gradients are approximate.
+* Not modelled: the per-timestep losses (``per_timestep_loss``), MaxVar / Var readouts, the
   RelativeMeanSquareError and MeanSquareError losses, DEEP R, and
   connections out of the output population.
 """
@@ -377,6 +387,8 @@ class _PopPlan:
         if isinstance(neuron, LeakyIntegrateFire):
             self.v_thresh = dtype(neuron.v_thresh)
             self.v_reset = dtype(neuron.v_reset)
+            self.tau_refrac = (None if neuron.tau_refrac is None
+                               else dtype(neuron.tau_refrac))
         else:
             self.bias = dtype(neuron.bias)
         self.readout = neuron.readout
@@ -646,6 +658,8 @@ class EventProp:
                 st["readout"] = np.zeros((batch, p.size), dtype)
             if p.kind == _LIF_OUT:
                 st["first_step"] = np.full((batch, p.size), -1, np.int64)
+            if p.kind != _LI_OUT and p.tau_refrac is not None:
+                st["refrac"] = np.zeros((batch, p.size), dtype)
             state[p.name] = st
         count = {p.name: np.zeros((batch, p.size), np.int64) for p in pops}
         ev = {p.name: ([], [], [], [], []) for p in pops}
@@ -715,10 +729,22 @@ class EventProp:
                             v_rec[p.name][s] = v
                         spk = None
                     else:
-                        v = (p.alpha * v) + ((1.0 - p.alpha) * isyn)
+                        refrac = st.get("refrac")
+                        if refrac is None:
+                            v = (p.alpha * v) + ((1.0 - p.alpha) * isyn)
+                        else:
+                            # mlGeNN's LIF sim code without integration
+                            # while refractory
+                            held = refrac > 0.0
+                            refrac[held] -= dt_model
+                            v = np.where(held, v, (p.alpha * v)
+                                         + ((1.0 - p.alpha) * isyn))
                         if record_v:
                             v_rec[p.name][s] = v
                         spk = v >= p.v_thresh
+                        if refrac is not None:
+                            spk &= refrac <= 0.0
+                            refrac[spk] = p.tau_refrac
                         imv = (isyn * p.isyn_scale - v)[spk]
                         v[spk] = p.v_reset
                         st["v"] = v

@@ -65,17 +65,18 @@ class LeakyIntegrateFire:
                     EventProp's jump condition uses ``v_thresh`` only, so its
                     gradients are exact only for ``v_reset = 0``.
         tau_mem:    Time constant of membrane voltage [ms]
-        tau_refrac: Must be None: the reference model has no refractory
-                    period
+        tau_refrac: None, or the refractory period [ms] after a spike, in
+                    which ``V`` stays at ``v_reset`` and no spike fires
+                    (mlGeNN's ``integrate_during_refrac=False``). The
+                    adjoint ignores it, as mlGeNN's does, which is exact
+                    when it outlasts the trial: every neuron then spikes at
+                    most once per trial (the SpSNN paper's neurons)
         readout:    None (hidden) or ``"first_spike_time"`` (output with
                     mlGeNN's time-to-first-spike cross-entropy)
     """
 
     def __init__(self, v_thresh: float = 1.0, v_reset: float = 0.0,
                  tau_mem: float = 20.0, tau_refrac=None, readout=None):
-        if tau_refrac is not None:
-            raise NotImplementedError("the reference model supports "
-                                      "tau_refrac=None only")
         if readout not in _LIF_READOUTS:
             raise ValueError(f"LeakyIntegrateFire readout must be one of "
                              f"{_LIF_READOUTS}, not {readout!r}")
@@ -84,12 +85,14 @@ class LeakyIntegrateFire:
         if self.v_thresh <= 0.0:
             raise ValueError(f"v_thresh must be > 0, not {self.v_thresh}")
         self.tau_mem = _positive(tau_mem, "tau_mem")
-        self.tau_refrac = None
+        self.tau_refrac = (None if tau_refrac is None
+                           else _positive(tau_refrac, "tau_refrac"))
         self.readout = readout
 
     def __repr__(self):
         return (f"LeakyIntegrateFire(v_thresh={self.v_thresh}, "
                 f"v_reset={self.v_reset}, tau_mem={self.tau_mem}, "
+                f"tau_refrac={self.tau_refrac}, "
                 f"readout={self.readout!r})")
 
 

@@ -286,6 +286,30 @@ def add_spread_output_option(parser) -> None:
                               "populations)")
 
 
+def add_single_spike_option(parser) -> None:
+    """``--single-spike`` / ``--no-single-spike`` (network options): LIF
+    neurons that spike at most once per trial (:func:`lif_params`)."""
+    network = _option_group(parser, "network")
+    network.add_argument("--single-spike",
+                         action=argparse.BooleanOptionalAction,
+                         default=False,
+                         help="LIF neurons spike at most once per trial and "
+                              "are then held at 0 (the SpSNN paper's "
+                              "neurons: a refractory period of twice the "
+                              "trial)")
+
+
+def lif_params(args, trial_time: float) -> dict:
+    """The LIF neurons' parameters: threshold 1, ``--tau-mem`` and, with
+    ``--single-spike``, a refractory period of twice the ``trial_time``
+    [ms], in which EventProp's LIF neurons are held at ``v_reset = 0``.
+    mlGeNN's adjoint ignores refractoriness, which is exact for a period
+    that outlasts the trial (the reference model's notes; its
+    finite-difference tests)."""
+    return dict(v_thresh=1.0, tau_mem=args.tau_mem,
+                tau_refrac=2.0 * trial_time if args.single_spike else None)
+
+
 def add_first_spike_loss_options(parser) -> None:
     """``--softmax-temperature`` and ``--ttfs-alpha`` (training options):
     the first-spike-time cross-entropy of mlGeNN's EventProp compiler

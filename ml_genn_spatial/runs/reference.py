@@ -10,13 +10,14 @@ from time import perf_counter
 import numpy as np
 
 from .. import reference as ref
+from ..datasets import YIN_YANG_EXAMPLE_TIME
 from ..geometry import delay_steps, distance
 from ..space import Space
 from .folder import RunFolder
 from ..layout_io import write_layout
 from .schedule import learning_rate_scale
 from .options import (SPACE_BOUNDS, delay_learning_rate, delay_mode,
-                      max_delay_steps, spread_output_positions)
+                      lif_params, max_delay_steps, spread_output_positions)
 
 #: Batch size when none is given: the reference simulates a batch's trials
 #: at once, so small batches trade speed for updates
@@ -40,7 +41,7 @@ def build_yin_yang(args, num_inputs: int, num_classes: int):
     rng = np.random.default_rng(args.seed)
     space = (Space(args.dimensions, bounds=SPACE_BOUNDS, rng=rng)
              if mode == "spatial" else None)
-    lif = dict(v_thresh=1.0, tau_mem=args.tau_mem)
+    lif = lif_params(args, YIN_YANG_EXAMPLE_TIME)
     sizes = {"input": num_inputs, "hidden": args.hidden,
              "output": num_classes}
     neurons = {"input": ref.SpikeInput(), "hidden": ref.LeakyIntegrateFire(
@@ -113,7 +114,8 @@ def train_yin_yang(args, run: RunFolder, data: dict, num_classes: int,
     batch_size = ((args.batch_size or REFERENCE_BATCH_SIZE)
                   * getattr(args, "accumulate_batches", 1))
     mode = delay_mode(args.dimensions)
-    model = ref.EventProp(int(np.ceil(30.0 / args.dt)), dt=args.dt,
+    model = ref.EventProp(int(np.ceil(YIN_YANG_EXAMPLE_TIME / args.dt)),
+                          dt=args.dt,
                           softmax_temperature=args.softmax_temperature,
                           ttfs_alpha=args.ttfs_alpha)
     folder = run.checkpoint_dir
