@@ -14,7 +14,9 @@ than one network per feature; each is built at batch 1 and 32:
     a 2-D box space, Yin-Yang style: input -> hidden SpatialDense and
     hidden -> LIF output SpatialSparse (a spatial output population, first
     spike time readout, relative mean square error loss), the hidden
-    spikes recorded (as ``RecycleSilent`` needs); the positions' Adam
+    spikes recorded (as ``RecycleSilent`` needs), hidden and output
+    neurons spiking once per trial (``--single-spike``: a refractory
+    period longer than the trial); the positions' Adam
     steps every 4 batches (``GradientAccumulation``);
     the hidden layers of the 3-D and 1-D spaces reach a leaky-integrator
     output through weight-only Dense and FixedProbability connections.
@@ -49,8 +51,8 @@ def _populations():
     from ml_genn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 
     def lif(n, name, **kwargs):
-        return Population(LeakyIntegrateFire(tau_refrac=None, **kwargs), n,
-                          name=name)
+        return Population(LeakyIntegrateFire(**{"tau_refrac": None,
+                                                **kwargs}), n, name=name)
     return (lambda n, name: Population(SpikeInput(max_spikes=64 * n), n,
                                        name=name),
             lif,
@@ -100,8 +102,11 @@ def _spatial_part(outputs):
 
     # 2-D, Yin-Yang style: a spatial LIF output with a first-spike readout
     space2 = Space(2, bounds=(-1.0, 1.0), rng=3)
-    inp2, hid2 = spike_input(5, "inp2"), lif(10, "hid2")
-    out2 = lif(3, "out2", readout="first_spike_time")
+    single_spike = 2.0 * TIMESTEPS  # [ms] at dt 1 ms
+    inp2 = spike_input(5, "inp2")
+    hid2 = lif(10, "hid2", tau_refrac=single_spike)
+    out2 = lif(3, "out2", tau_refrac=single_spike,
+               readout="first_spike_time")
     hid2.record_spikes = True
     SpatialConnection(inp2, hid2, SpatialDense(Normal(1.5, 0.8), MAX_DELAY),
                       syn, space2, name="inp2_hid2")
