@@ -140,11 +140,11 @@ Interpretations and deviations (each a deliberate choice)
   threshold also needs ``RefracTime <= 0`` and a spike sets ``RefracTime =
   TauRefrac``. mlGeNN's adjoint ignores refractoriness and so does the
   reference's. That is exact when the refractory period outlasts the trial
-  (a neuron spikes at most once and is held at ``v_reset = 0``): after the
-  spike nothing reaches the loss through the neuron, and its lambdas are
-  zero there, since nothing but its (only) spike's jump drives them, so the
-  jump's ``Vthresh * LambdaV`` term vanishes as the held voltage's needs.
-  For shorter periods the gradients are approximate.
+  (a neuron spikes at most once and is then held at ``v_reset = 0``):
+  after its spike nothing reaches the loss through the neuron, and its
+  lambdas are zero there too, since only its own spike's jump drives them;
+  so the jump's ``Vthresh * LambdaV`` term, which a held voltage would not
+  have, is zero. For shorter periods the gradients are approximate.
 * Not modelled: the per-timestep losses (``per_timestep_loss``), MaxVar / Var readouts, the
   RelativeMeanSquareError and MeanSquareError losses, DEEP R, and
   connections out of the output population.
