@@ -33,6 +33,37 @@ def _script(name):
     return module
 
 
+def test_single_spike_holds_neurons_for_the_rest_of_the_trial():
+    from ml_genn_spatial import reference as ref
+    from ml_genn_spatial.datasets import (encode_latency,
+                                          spike_trains_from_dense)
+    from ml_genn_spatial.runs.reference import build_yin_yang
+
+    parser = _script("yin_yang").parser
+    args = parser.parse_args([])
+    assert runs.lif_params(args, 30.0)["tau_refrac"] is None
+    assert parser.parse_args(["--no-single-spike"]).single_spike is False
+    args = parser.parse_args(["--single-spike", "--hidden", "20"])
+    assert runs.lif_params(args, 30.0) == dict(
+        v_thresh=1.0, tau_mem=args.tau_mem, tau_refrac=60.0)
+
+    # Strong inputs: the same network without the option spikes repeatedly
+    trains = spike_trains_from_dense(encode_latency(
+        np.random.default_rng(0).uniform(0, 1, (6, 4)), t_early=0.2,
+        t_late=5.0))
+    counts = {}
+    for single_spike in (False, True):
+        args.single_spike = single_spike
+        network, _, _ = build_yin_yang(args, 4, 3)
+        for c in network.connections:
+            c.weight[:] = np.abs(c.weight) * 3.0
+        counts[single_spike] = ref.EventProp(300, dt=0.1).forward(
+            network, trains, np.zeros(6, int)).spike_count
+    assert counts[False]["hidden"].max() >= 2
+    assert counts[True]["hidden"].max() == 1
+    assert counts[True]["output"].max() == 1
+
+
 def _run(name, argv, timeout=300):
     return subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"),
                            *argv], capture_output=True, text=True,
