@@ -146,8 +146,8 @@ Interpretations and deviations (each a deliberate choice)
   so the jump's ``Vthresh * LambdaV`` term, which a held voltage would not
   have, is zero. For shorter periods the gradients are approximate.
 * Not modelled: the per-timestep losses (``per_timestep_loss``), MaxVar /
-  Var readouts, the RelativeMeanSquareError and MeanSquareError losses, DEEP R, and
-  connections out of the output population.
+  Var readouts, the RelativeMeanSquareError and MeanSquareError losses,
+  DEEP R, and connections out of the output population.
 """
 import numbers
 
