@@ -266,6 +266,34 @@ def _assert_agrees(title, model_grads, fd, part_minimum=None,
     return scale
 
 
+def _weight_differences(model, network, trains, labels, base, step_of,
+                        ttfs):
+    """dL/dw of every weight from central differences, steps by
+    connection name (``step_of``)."""
+    params = [(c.name, index) for c in network.connections
+              for index in np.ndindex(c.shape)]
+    steps = np.array([step_of[name] for name, _ in params])
+    weights = _perturbed_stack({c.name: c.weight
+                                for c in network.connections},
+                               params, _MULTIPLES, steps)
+    losses = _finite_differences(model, network, trains, labels, base,
+                                 len(params), _MULTIPLES, ttfs,
+                                 weights=weights)
+    return _slope(losses, _MULTIPLES) / steps
+
+
+def _delay_differences(model, network, trains, labels, base, ttfs):
+    """dL/d(delay [steps]) of every synapse from whole-step shifts."""
+    params = [(c.name, index) for c in network.connections
+              for index in np.ndindex(c.shape)]
+    delays = _perturbed_stack({c.name: c.delay_steps()
+                               for c in network.connections},
+                              params, _SHIFTS, np.ones(len(params), int))
+    losses = _finite_differences(model, network, trains, labels, base,
+                                 len(params), _SHIFTS, ttfs, delays=delays)
+    return _slope(losses, _SHIFTS)
+
+
 # ----------------------------------------------------------------------------
 # (1) Weight gradients against finite differences
 # ----------------------------------------------------------------------------
@@ -316,16 +344,8 @@ def test_weight_gradients_match_finite_differences(readout, recurrent, seed,
     step_of = dict(_WEIGHT_STEP)
     if readout == "sum_var":
         step_of["hidden_output"] = _SUM_VAR_OUTPUT_STEP
-    params = [(c.name, index) for c in network.connections
-              for index in np.ndindex(c.shape)]
-    steps = np.array([step_of[name] for name, _ in params])
-    weights = _perturbed_stack({c.name: c.weight
-                                for c in network.connections},
-                               params, _MULTIPLES, steps)
-    losses = _finite_differences(model, network, trains, labels, base,
-                                 len(params), _MULTIPLES, ttfs,
-                                 weights=weights)
-    fd = _slope(losses, _MULTIPLES) / steps
+    fd = _weight_differences(model, network, trains, labels, base, step_of,
+                             ttfs)
 
     # mlGeNN's Gradient is +dL/dw up to the documented readout scaling
     _assert_agrees(f"{readout} recurrent={recurrent} weights", grads.weight,
@@ -354,14 +374,7 @@ def test_delay_gradients_match_whole_step_shifts(readout, recurrent, seed,
     base = model.forward(network, trains, labels, record_v=ttfs)
     grads = model.backward(base)
 
-    params = [(c.name, index) for c in network.connections
-              for index in np.ndindex(c.shape)]
-    delays = _perturbed_stack({c.name: c.delay_steps()
-                               for c in network.connections},
-                              params, _SHIFTS, np.ones(len(params), int))
-    losses = _finite_differences(model, network, trains, labels, base,
-                                 len(params), _SHIFTS, ttfs, delays=delays)
-    fd = _slope(losses, _SHIFTS)                 # dL / d(delay [steps])
+    fd = _delay_differences(model, network, trains, labels, base, ttfs)
 
     _assert_agrees(f"{readout} recurrent={recurrent} delays", grads.delay,
                    fd, part_minimum=0.9, expected_scale=expected_scale)
@@ -395,28 +408,14 @@ def test_single_spike_gradients_match_finite_differences(seed):
     assert all(counts.max() == 1 for counts in base.spike_count.values())
     grads = model.backward(base)
 
-    params = [(c.name, index) for c in network.connections
-              for index in np.ndindex(c.shape)]
-    steps = np.array([_SINGLE_SPIKE_WEIGHT_STEP[name]
-                      for name, _ in params])
-    weights = _perturbed_stack({c.name: c.weight
-                                for c in network.connections},
-                               params, _MULTIPLES, steps)
-    losses = _finite_differences(model, network, trains, labels, base,
-                                 len(params), _MULTIPLES, True,
-                                 weights=weights)
-    _assert_agrees(f"single spike seed {seed} weights",
-                   grads.weight, _slope(losses, _MULTIPLES) / steps,
+    _assert_agrees(f"single spike seed {seed} weights", grads.weight,
+                   _weight_differences(model, network, trains, labels, base,
+                                       _SINGLE_SPIKE_WEIGHT_STEP, True),
                    part_minimum=0.99, expected_scale=1.0)
-
-    delays = _perturbed_stack({c.name: c.delay_steps()
-                               for c in network.connections},
-                              params, _SHIFTS, np.ones(len(params), int))
-    losses = _finite_differences(model, network, trains, labels, base,
-                                 len(params), _SHIFTS, True, delays=delays)
-    _assert_agrees(f"single spike seed {seed} delays",
-                   grads.delay, _slope(losses, _SHIFTS), part_minimum=0.9,
-                   expected_scale=1.0 / DT)
+    _assert_agrees(f"single spike seed {seed} delays", grads.delay,
+                   _delay_differences(model, network, trains, labels, base,
+                                      True),
+                   part_minimum=0.9, expected_scale=1.0 / DT)
 
 
 def _chain_rule(delay_gradient, pre, post, scale):
