@@ -350,11 +350,8 @@ def test_runs_without_positions_and_the_analysis(tmp_path, dimensions):
 
 def test_ctrl_c_leaves_valid_results_and_resumes(tmp_path):
     output = tmp_path / "run"
-    # Far more epochs than run before the interrupt lands: on busy cores
-    # 40 tiny epochs could all finish between "epoch 1" and the signal
-    epochs = "4000"
     argv = TINY + ["--train-size", "400", "--validation-size", "0",
-                   "--epochs", epochs, "--output", str(output)]
+                   "--epochs", "40", "--output", str(output)]
     process = subprocess.Popen(
         [sys.executable, "-u", str(EXAMPLES / "yin_yang.py"), *argv],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -373,7 +370,7 @@ def test_ctrl_c_leaves_valid_results_and_resumes(tmp_path):
     done = [e["epoch"] for e in results["epochs"]]
     assert done[:2] == [0, 1] and results["complete"] is False
 
-    resumed = _run("yin_yang", [a if a != epochs else str(len(done) + 1)
+    resumed = _run("yin_yang", [a if a != "40" else str(len(done) + 1)
                                 for a in argv] + ["--resume"])
     assert resumed.returncode == 0, resumed.stderr
     results = runs.read_results(str(output / "results.json"))
