@@ -352,9 +352,12 @@ def test_ctrl_c_leaves_valid_results_and_resumes(tmp_path):
     output = tmp_path / "run"
     argv = TINY + ["--train-size", "400", "--validation-size", "0",
                    "--epochs", "40", "--output", str(output)]
+    # A shell's background job (`cmd &`) starts with SIGINT ignored, which
+    # Python keeps: give the script the default Ctrl-C whoever runs pytest
     process = subprocess.Popen(
         [sys.executable, "-u", str(EXAMPLES / "yin_yang.py"), *argv],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     printed = ""
     while "epoch 1," not in printed:
         line = process.stdout.readline()
