@@ -24,13 +24,17 @@ from ml_genn_spatial import runs
 from ml_genn_spatial.runs import sweep
 
 #: examples/yin_yang.py options of every run (see examples/results/
-#: yin_yang_recipe.md for why); --dimensions, --seed, --output are added
+#: yin_yang_recipe.md for why): neurons that spike once per trial and,
+#: per D, the hidden width that gives every D about the 1400 trainable
+#: parameters of per-synapse delays at 100 hidden neurons;
+#: --dimensions, --seed, --output are added
 RECIPE = {"backend": "single_threaded_cpu", "train_size": 5000,
-          "validation_size": 1000, "test_size": 1000, "hidden": 100,
+          "validation_size": 1000, "test_size": 1000,
+          "hidden": {"0": 199, "1": 174, "2": 153, "3": 137, "inf": 100},
           "dt": 0.05, "tau_mem": 10.0, "input_window": 10.0,
           "max_delay": 10.0, "epochs": 20, "lr": 0.002,
           "position_lr": 0.002, "lr_schedule": "cosine",
-          "recycle_silent": 500}
+          "recycle_silent": 500, "single_spike": True}
 
 #: --gpu: a recipe at the paper's scale (steps of batch 150, dt 0.01 ms,
 #: 300 epochs of 34 batches, about its 10 000 steps, 500 warm-up batches)
@@ -143,7 +147,10 @@ def figure(args) -> None:
     state = sweep.read_sweep(os.path.join(ROOT, args.results))
     summary = sweep.summarise(state["runs"])
     labels = list(summary)
-    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    per_d = isinstance(state["recipe"].get("hidden"), dict)  # a width per D
+    # three-line labels ("2", "153 hidden", "1391") need about an inch each
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.1 * len(labels) + 0.9)
+                                    if per_d else 4.5, 3.2))
     for x, dims in enumerate(labels):
         values = [100 * r["test_accuracy"] for r in state["runs"]
                   if r["dimensions"] == dims]
@@ -155,7 +162,7 @@ def figure(args) -> None:
         ax.plot([x, x], [100 * q1, 100 * q3], color="black", lw=3,
                 alpha=0.3)
     ticks = ["\u221e" if d == "inf" else d for d in labels]
-    if isinstance(state["recipe"].get("hidden"), dict):  # a width per D
+    if per_d:
         ticks = [f"{t}\n{sweep.recipe_options(state['recipe'], d)['hidden']}"
                  f" hidden" for t, d in zip(ticks, labels)]
     ax.set_xticks(range(len(labels)), [

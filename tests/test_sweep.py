@@ -236,6 +236,35 @@ def test_the_sweep_recipes_are_options_of_yin_yang():
         ("cuda", 150, 0.01)
 
 
+def test_the_committed_sweep_is_recipes_and_the_readme_shows_it():
+    """examples/results/yin_yang_sweep.json holds RECIPE's runs (so the
+    default command resumes it and adds seeds), each run's command trains
+    RECIPE's options for its D and seed, every D has five seeds or more,
+    the README's table is the file's --table, and each recipe file is the
+    recipe of its sweep file."""
+    sweeper, yin_yang = _example("yin_yang_sweep"), _example("yin_yang")
+    results = ROOT / "examples" / "results"
+    state = sweep.read_sweep(str(results / "yin_yang_sweep.json"))
+    assert state["recipe"] == sweeper.RECIPE
+    for run in state["runs"]:
+        args = yin_yang.parser.parse_args(shlex.split(run["command"])[2:])
+        for key, value in sweep.recipe_options(
+                sweeper.RECIPE, run["dimensions"]).items():
+            assert getattr(args, key) == value, (run["command"], key)
+        assert (sweep.dimensions_key(args.dimensions), args.seed) == \
+            (run["dimensions"], run["seed"])
+    seeds = {d: sum(r["dimensions"] == d for r in state["runs"])
+             for d in sweep.SWEEP_DIMENSIONS}
+    assert min(seeds.values()) >= 5, seeds
+    readme = (ROOT / "README.md").read_text()
+    assert sweep.markdown_table(state["runs"]) in readme
+    for path in results.glob("yin_yang_recipe_*.json"):
+        swept = results / path.name.replace("_recipe_", "_sweep_")
+        if swept.exists():
+            assert json.loads(path.read_text()) == \
+                sweep.read_sweep(str(swept))["recipe"], path.name
+
+
 def test_gpu_scales_the_recipe_it_is_given():
     """--gpu puts RECIPE, or a --recipe file, at the paper's scale: CUDA,
     steps of batch 150 (a CPU recipe's accumulation undone), dt 0.01 ms,
