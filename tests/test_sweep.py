@@ -236,7 +236,7 @@ def test_the_sweep_recipes_are_options_of_yin_yang():
         ("cuda", 150, 0.01)
 
 
-def test_the_committed_sweep_is_recipes_and_the_readme_shows_it():
+def test_the_committed_sweep_holds_recipes_runs_and_the_readme_its_table():
     """examples/results/yin_yang_sweep.json holds RECIPE's runs (so the
     default command resumes it and adds seeds), each run's command trains
     RECIPE's options for its D and seed, every D has five seeds or more,
